@@ -1,0 +1,129 @@
+/**
+ * `npm run demo`: trains and compares weather classifiers with Baton, embedded in this process, then says where the
+ * results are and how to look at them. Everything is stored under .baton/ in the current directory; run it twice
+ * and the second run is served entirely from the cache.
+ *
+ *   npm run demo                       # default executor (worker processes)
+ *   BATON_EXECUTOR=inline npm run demo # everything in this process
+ */
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openPlatform, type Platform, type RunOutcome } from '../src/composition/index.ts';
+import { c, duration, table } from '../src/cli/format.ts';
+import { Progress } from '../src/cli/progress.ts';
+import { messageOf } from '../src/errors.ts';
+import { decodeShallow } from '../src/values/codec.ts';
+import pipeline from './weather/pipeline.ts';
+
+type Summary = NonNullable<(typeof pipeline)['__output']>;
+
+const pipelineFile = fileURLToPath(new URL('./weather/pipeline.ts', import.meta.url));
+/** A path relative to the working directory when it is below it, else absolute. */
+const show = (p: string): string => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p) || '.');
+const out = (s = ''): void => void process.stdout.write(`${s}\n`);
+const pct = (x: number): string => x.toFixed(3);
+
+/** Ctrl-C cancels the run (it can be resumed later); a second Ctrl-C exits at once. */
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSig = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nCancelling the run (Ctrl-C again to exit at once)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  return { signal: controller.signal, dispose: () => void (process.off('SIGINT', onSig), process.off('SIGTERM', onSig)) };
+}
+
+async function demo(platform: Platform): Promise<number> {
+  const { cwd } = platform.config;
+  const folder = show(join(cwd, '.baton'));
+  out(c.bold('Baton demo: which model best predicts Seattle weather?'));
+  out(c.gray(`Workflow ${show(pipelineFile)} · executor ${platform.config.executor} · results in ${folder}/`));
+  out();
+
+  const started = Date.now();
+  const { runId, graph } = await platform.startRun(pipeline, {}, { file: pipelineFile });
+  const progress = new Progress(runId, pipeline.name);
+  const sig = interruptible();
+  let outcome: RunOutcome;
+  try {
+    outcome = await platform.drive(runId, pipeline, graph, { onEvent: progress.onEvent, signal: sig.signal });
+  } finally {
+    sig.dispose();
+    progress.stop();
+  }
+  const took = Date.now() - started;
+  const nodes = await platform.store.getNodes(runId);
+  const tasks = nodes.filter((n) => n.spec.kind === 'task');
+  const cached = tasks.filter((n) => n.cachedFrom);
+  out();
+
+  const explore = (): void => {
+    out(c.bold('Explore'));
+    out(`  npx baton show ${runId}                 ${c.gray('# the graph: states, durations, cache hits')}`);
+    out(`  npx baton logs ${runId}                 ${c.gray('# what every task printed')}`);
+    out(`  npx baton logs ${runId} 'weather.train[0]'  ${c.gray('# one task')}`);
+    out(`  npx baton runs                                       ${c.gray('# every run in this folder')}`);
+    if (outcome.status !== 'succeeded') out(`  npx baton resume ${runId}               ${c.gray('# re-run what failed, keep the rest')}`);
+    else out(`  npm run demo                                         ${c.gray('# again: served from the cache')}`);
+  };
+
+  if (outcome.status !== 'succeeded' || !outcome.output) {
+    out(c.red(`Run ${runId} ${outcome.status} after ${duration(took)}.`));
+    if (outcome.error) out(c.red(outcome.error));
+    for (const n of nodes.filter((x) => x.state === 'failed')) out(c.red(`  ${n.id}: ${(n.error ?? '').split('\n')[0]}`));
+    out();
+    explore();
+    return outcome.status === 'cancelled' ? 130 : 1;
+  }
+
+  const summary = (await decodeShallow(outcome.output, platform.artifacts)) as Summary;
+  const { best, candidates, baseline, data } = summary;
+
+  out(`${c.green('Run succeeded')} in ${duration(took)}: ${c.bold(runId)}`);
+  out(
+    cached.length === tasks.length
+      ? c.cyan(`All ${tasks.length} tasks were cached (results reused from run ${[...new Set(cached.map((n) => n.cachedFrom!.split('/')[0]))].join(', ')}); nothing was recomputed.`)
+      : `${cached.length} of ${tasks.length} tasks were cached${cached.length ? '' : ' (first run: everything was computed; run the demo again to see the cache at work)'}.`,
+  );
+  out(c.gray(`Metadata ${platform.store.url} · artifacts ${platform.config.artifacts}`));
+  out();
+
+  out(c.bold(`Candidates (${candidates.length}), best first by macro-F1 on ${data.nTest} held-out days (trained on ${data.nTrain})`));
+  out(
+    table(
+      candidates.map((r, i) => [
+        i === 0 ? c.green('★') : String(i + 1),
+        i === 0 ? c.green(r.name) : r.name,
+        pct(r.macroF1),
+        pct(r.accuracy),
+        `${r.trainMs}ms`,
+        c.gray(r.model.sha256.slice(0, 12)),
+      ]),
+      ['#', 'model', 'macro-F1', 'accuracy', 'train', 'model artifact'],
+    ),
+  );
+  out(c.gray(`Baseline (always "${baseline.label}"): macro-F1 ${pct(baseline.macroF1)}, accuracy ${pct(baseline.accuracy)}`));
+  out();
+
+  out(`${c.bold('Winner')}: ${c.green(best.name)}  macro-F1 ${c.bold(pct(best.metrics.macroF1))}  accuracy ${c.bold(pct(best.metrics.accuracy))}`);
+  out(`  params   ${Object.entries(best.params).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  out(`  F1       ${Object.entries(best.metrics.f1).map(([k, v]) => `${k} ${pct(v)}`).join(' · ')}`);
+  const modelPath = await platform.artifacts.localPath(best.model.sha256).catch(() => best.model.sha256);
+  out(`  model    ${show(modelPath)} ${c.gray(`(${(best.model.size / 1024).toFixed(1)} KiB, JSON)`)}`);
+  out();
+  explore();
+  return 0;
+}
+
+const platform = await openPlatform();
+try {
+  process.exitCode = await demo(platform);
+} catch (err) {
+  process.stderr.write(`${c.red('The demo failed:')} ${messageOf(err)}\n`);
+  process.exitCode = 1;
+} finally {
+  await platform.close();
+}

@@ -1,0 +1,270 @@
+/**
+ * Weather model training as a Baton workflow: which model best predicts Seattle's weather (drizzle, fog, rain, snow,
+ * sun) from the day's measurements and yesterday's weather?
+ *
+ *   load CSV → validate columns → features → seeded train/test split
+ *     → train every candidate in parallel (map) → evaluate each on the test split (map) → pick the best by macro-F1
+ *
+ * Large values (rows, features, the split, every trained model) are stored as artifacts and passed as file handles;
+ * only small summaries travel inline. Every task is deterministic given its input, so a second run is all cache hits.
+ *
+ * Run it: npx baton run examples/weather/pipeline.ts --param seed=7 --param testFraction=0.25
+ * (or `npm run demo`, which runs it with a progress display and a short report).
+ */
+import { file, map, task, workflow, z, type FileHandle, type TaskContext } from '../../src/sdk/index.ts';
+import { WEATHER_LABELS, loadWeatherCsv, makeFeatures, splitTrainTest, validateColumns, type FeatureSet, type TrainTestSplit } from './lib/data.ts';
+import { evaluate, majorityClass } from './lib/metrics.ts';
+import { DEFAULT_PARAMS, MODEL_KINDS, predict, trainModel, type ModelKind, type SerializedModel } from './lib/models.ts';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schemas
+
+const ModelKindSchema = z.enum(MODEL_KINDS as readonly ModelKind[] as [ModelKind, ...ModelKind[]]);
+
+export const CandidateSchema = z.object({
+  /** Display name; defaults to the kind followed by the parameters that differ from the defaults. */
+  name: z.string().optional(),
+  kind: ModelKindSchema,
+  /** Hyper-parameters over DEFAULT_PARAMS[kind]; unknown keys fail the train task. */
+  params: z.record(z.string(), z.number()).default({}),
+});
+export type Candidate = z.output<typeof CandidateSchema>;
+
+/** Two or more variants of each model kind. */
+export const DEFAULT_CANDIDATES: Candidate[] = [
+  { kind: 'logreg', params: {} },
+  { kind: 'logreg', params: { l2: 0.01, iterations: 500 } },
+  { kind: 'tree', params: { maxDepth: 4 } },
+  { kind: 'tree', params: { maxDepth: 8 } },
+  { kind: 'forest', params: {} },
+  { kind: 'forest', params: { nTrees: 100, maxDepth: 6 } },
+  { kind: 'knn', params: { k: 5 } },
+  { kind: 'knn', params: {} },
+  { kind: 'naive-bayes', params: {} },
+  { kind: 'naive-bayes', params: { varSmoothing: 0.01 } },
+];
+
+const MetricsSchema = z.object({
+  accuracy: z.number(),
+  macroF1: z.number(),
+  /** F1 per class label. */
+  f1: z.record(z.string(), z.number()),
+  /** confusion[true][predicted], in label order. */
+  confusion: z.array(z.array(z.number())),
+});
+
+const BaselineSchema = z.object({ label: z.string(), accuracy: z.number(), macroF1: z.number() });
+
+const TrainedSchema = z.object({
+  name: z.string(),
+  kind: ModelKindSchema,
+  /** Resolved hyper-parameters (defaults merged with the candidate's). */
+  params: z.record(z.string(), z.number()),
+  model: file(),
+  trainMs: z.number(),
+});
+
+const EvaluatedSchema = TrainedSchema.extend({ metrics: MetricsSchema });
+export type Evaluated = z.output<typeof EvaluatedSchema>;
+
+/** The columns a weather row must have (WeatherRow field names). */
+export const REQUIRED_COLUMNS = ['date', 'precipitation', 'tempMax', 'tempMin', 'wind', 'weather'];
+
+/** Contents of the split artifact. */
+interface SplitFile {
+  labels: string[];
+  featureNames: string[];
+  train: TrainTestSplit['train'];
+  test: TrainTestSplit['test'];
+  trainDates: string[];
+  testDates: string[];
+}
+
+async function readJson<T>(ctx: TaskContext, handle: FileHandle): Promise<T> {
+  return JSON.parse((await ctx.artifacts.read(handle)).toString('utf8')) as T;
+}
+
+function putJson(ctx: TaskContext, value: unknown, name: string): Promise<FileHandle> {
+  return ctx.artifacts.putBytes(JSON.stringify(value), name, { format: 'json' });
+}
+
+/** `forest nTrees=100 maxDepth=6`: the kind plus the parameters that differ from its defaults. */
+export function candidateName(kind: ModelKind, params: Record<string, number>): string {
+  const defaults = DEFAULT_PARAMS[kind];
+  const diff = Object.entries(params).filter(([k, v]) => defaults[k] !== v);
+  return [kind, ...diff.map(([k, v]) => `${k}=${v}`)].join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tasks (module top level: worker processes import this file to find them by name)
+
+export const load = task({
+  name: 'weather.load',
+  description: 'Reads seattle-weather.csv from the vega-datasets package and stores its rows as JSON.',
+  input: z.object({}),
+  output: z.object({ rows: file(), count: z.number().int(), columns: z.array(z.string()) }),
+  run: async (_input, ctx) => {
+    const rows = loadWeatherCsv();
+    console.log(`loaded ${rows.length} rows (${rows[0]?.date} … ${rows.at(-1)?.date})`);
+    return { rows: await putJson(ctx, rows, 'weather-rows.json'), count: rows.length, columns: Object.keys(rows[0] ?? {}) };
+  },
+});
+
+export const validate = task({
+  name: 'weather.validate',
+  description: 'Fails with a clear message when required columns are missing or empty.',
+  input: z.object({ rows: file(), required: z.array(z.string()).default(REQUIRED_COLUMNS) }),
+  output: z.object({ rows: file(), count: z.number().int(), classCounts: z.record(z.string(), z.number().int()) }),
+  run: async ({ rows: handle, required }, ctx) => {
+    const rows = await readJson<Record<string, unknown>[]>(ctx, handle);
+    const problems = validateColumns(rows, required);
+    if (problems.length > 0) {
+      // Columns absent from every row are reported once by name; other problems (empty values) row by row.
+      const absent = required.filter((col) => rows.length > 0 && rows.every((r) => !(col in r)));
+      const rest = problems.filter((p) => !absent.some((col) => p.endsWith(`missing column "${col}"`)));
+      const parts = [
+        ...(absent.length ? [`the data set is missing required column(s) ${absent.map((a) => `"${a}"`).join(', ')} (it has ${Object.keys(rows[0] ?? {}).map((k) => `"${k}"`).join(', ')})`] : []),
+        ...(rest.length ? [`${rest.length} missing or empty value(s): ${rest.slice(0, 3).join('; ')}${rest.length > 3 ? `; and ${rest.length - 3} more` : ''}`] : []),
+      ];
+      throw new Error(`${parts.join('; ')}. Check the input CSV or the "required" columns.`);
+    }
+    const classCounts: Record<string, number> = {};
+    for (const r of rows) classCounts[String(r.weather)] = (classCounts[String(r.weather)] ?? 0) + 1;
+    console.log(`${rows.length} rows have all of ${required.join(', ')}`);
+    return { rows: handle, count: rows.length, classCounts };
+  },
+});
+
+export const features = task({
+  name: 'weather.features',
+  description: 'Turns rows into a numeric feature matrix (sorted by date; yesterday’s weather as features).',
+  input: z.object({ rows: file() }),
+  output: z.object({ features: file(), rows: z.number().int(), featureNames: z.array(z.string()) }),
+  run: async ({ rows }, ctx) => {
+    const fs = makeFeatures(await readJson(ctx, rows));
+    return { features: await putJson(ctx, fs, 'features.json'), rows: fs.X.length, featureNames: fs.featureNames };
+  },
+});
+
+export const split = task({
+  name: 'weather.split',
+  description: 'Deterministic train/test split (seeded), plus the majority-class baseline on the test split.',
+  input: z.object({ features: file(), seed: z.number().int(), testFraction: z.number(), strategy: z.enum(['shuffle', 'chronological']) }),
+  output: z.object({ split: file(), nTrain: z.number().int(), nTest: z.number().int(), baseline: BaselineSchema }),
+  run: async ({ features: handle, seed, testFraction, strategy }, ctx) => {
+    const fs = await readJson<FeatureSet>(ctx, handle);
+    const s = splitTrainTest(fs, { seed, testFraction, strategy });
+    const content: SplitFile = {
+      labels: fs.labels,
+      featureNames: fs.featureNames,
+      train: s.train,
+      test: s.test,
+      trainDates: s.trainIndex.map((i) => fs.dates[i]!),
+      testDates: s.testIndex.map((i) => fs.dates[i]!),
+    };
+    const majority = majorityClass(s.train.y);
+    const e = evaluate(s.test.y, s.test.y.map(() => majority), fs.labels.length);
+    console.log(`${s.train.X.length} train / ${s.test.X.length} test rows (${strategy}, seed ${seed})`);
+    return {
+      split: await putJson(ctx, content, 'split.json'),
+      nTrain: s.train.X.length,
+      nTest: s.test.X.length,
+      baseline: { label: fs.labels[majority]!, accuracy: e.accuracy, macroF1: e.macroF1 },
+    };
+  },
+});
+
+export const train = task({
+  name: 'weather.train',
+  description: 'Trains one candidate model on the train split and stores it as model.json.',
+  resources: { cpu: 1 },
+  retries: 1,
+  input: z.object({ split: file(), candidate: CandidateSchema, seed: z.number().int() }),
+  output: TrainedSchema,
+  run: async ({ split: handle, candidate, seed }, ctx) => {
+    const data = await readJson<SplitFile>(ctx, handle);
+    const t0 = performance.now();
+    const model = trainModel(candidate.kind, candidate.params, { ...data.train, nClasses: data.labels.length }, seed);
+    const trainMs = Math.round(performance.now() - t0);
+    const name = candidate.name ?? candidateName(candidate.kind, candidate.params);
+    const stored = await putJson(ctx, model, 'model.json');
+    console.log(`trained ${name} in ${trainMs} ms (${(stored.size / 1024).toFixed(0)} KiB)`);
+    return { name, kind: candidate.kind, params: model.params, model: stored, trainMs };
+  },
+});
+
+export const evaluateModel = task({
+  name: 'weather.evaluate',
+  description: 'Scores one trained model on the test split: accuracy, macro-F1, per-class F1, confusion matrix.',
+  input: z.object({ split: file(), trained: TrainedSchema }),
+  output: EvaluatedSchema,
+  run: async ({ split: handle, trained }, ctx) => {
+    const [data, model] = await Promise.all([readJson<SplitFile>(ctx, handle), readJson<SerializedModel>(ctx, trained.model)]);
+    const e = evaluate(data.test.y, predict(model, data.test.X), data.labels.length);
+    const f1 = Object.fromEntries(data.labels.map((l, i) => [l, e.perClass[i]?.f1 ?? 0]));
+    console.log(`${trained.name}: accuracy ${e.accuracy.toFixed(3)}, macro-F1 ${e.macroF1.toFixed(3)}`);
+    return { ...trained, metrics: { accuracy: e.accuracy, macroF1: e.macroF1, f1, confusion: e.confusion } };
+  },
+});
+
+/** Best first: higher macro-F1, then higher accuracy, then name (so the order is total and stable). */
+export function rankCandidates<T extends { name: string; metrics: { macroF1: number; accuracy: number } }>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => b.metrics.macroF1 - a.metrics.macroF1 || b.metrics.accuracy - a.metrics.accuracy || a.name.localeCompare(b.name));
+}
+
+export const select = task({
+  name: 'weather.select',
+  description: 'Picks the best candidate by macro-F1 (ties by accuracy) and summarises every candidate.',
+  input: z.object({
+    evaluated: z.array(EvaluatedSchema).min(1),
+    baseline: BaselineSchema,
+    data: z.object({ rows: z.number().int(), nTrain: z.number().int(), nTest: z.number().int(), classCounts: z.record(z.string(), z.number().int()) }),
+  }),
+  output: z.object({
+    best: EvaluatedSchema,
+    candidates: z.array(z.object({ name: z.string(), kind: ModelKindSchema, accuracy: z.number(), macroF1: z.number(), trainMs: z.number(), model: file() })),
+    baseline: BaselineSchema,
+    beatsBaseline: z.boolean(),
+    data: z.object({ rows: z.number().int(), nTrain: z.number().int(), nTest: z.number().int(), classCounts: z.record(z.string(), z.number().int()), labels: z.array(z.string()) }),
+  }),
+  run: ({ evaluated, baseline, data }) => {
+    const ranked = rankCandidates(evaluated);
+    const best = ranked[0]!;
+    console.log(`best: ${best.name} (macro-F1 ${best.metrics.macroF1.toFixed(3)}, accuracy ${best.metrics.accuracy.toFixed(3)})`);
+    return {
+      best,
+      candidates: ranked.map((r) => ({ name: r.name, kind: r.kind, accuracy: r.metrics.accuracy, macroF1: r.metrics.macroF1, trainMs: r.trainMs, model: r.model })),
+      baseline,
+      beatsBaseline: best.metrics.macroF1 > baseline.macroF1 && best.metrics.accuracy > baseline.accuracy,
+      data: { ...data, labels: [...WEATHER_LABELS] },
+    };
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The workflow
+
+export const WeatherParams = z.object({
+  /** Seeds the train/test shuffle and every randomised model. */
+  seed: z.number().int().min(0).default(42),
+  /** Fraction of days held out for testing. */
+  testFraction: z.number().gt(0).lt(1).default(0.2),
+  /** 'shuffle' (seeded) or 'chronological' (the latest days are the test set). */
+  strategy: z.enum(['shuffle', 'chronological']).default('shuffle'),
+  /** Models to compare; each is trained in its own task, in parallel. */
+  candidates: z.array(CandidateSchema).min(1).default(DEFAULT_CANDIDATES),
+});
+export type WeatherParamsInput = z.input<typeof WeatherParams>;
+
+export default workflow(
+  { name: 'weather-train', description: 'Train and compare weather classifiers on the Seattle weather data set.', params: WeatherParams },
+  ({ seed, testFraction, strategy, candidates }) => {
+    const raw = load({});
+    const valid = validate({ rows: raw.rows });
+    const fs = features({ rows: valid.rows });
+    const sp = split({ features: fs.features, seed, testFraction, strategy });
+    const trained = map(train, candidates, (candidate) => ({ split: sp.split, candidate, seed }));
+    const evaluated = map(evaluateModel, trained, (t) => ({ split: sp.split, trained: t }));
+    return select({ evaluated, baseline: sp.baseline, data: { rows: valid.count, nTrain: sp.nTrain, nTest: sp.nTest, classCounts: valid.classCounts } });
+  },
+);

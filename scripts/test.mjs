@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Runs every test: finds *.test.ts under src/ and test/, starts the services the tests need (PostgreSQL),
+// runs them with Node's test runner (through tsx), and fails when a test failed or when no test ran at all.
+// Usage: npm test [-- FILE_OR_SUBSTRING...]
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startPostgres } from './services/postgres.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+
+function findTests(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findTests(path));
+    else if (entry.name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+let files = [...findTests(join(root, 'src')), ...findTests(join(root, 'test')), ...findTests(join(root, 'examples'))].sort();
+if (filters.length > 0) files = files.filter((f) => filters.some((s) => relative(root, f).includes(s)));
+if (files.length === 0) {
+  console.error(`No test files matched${filters.length ? ` ${filters.join(', ')}` : ''}. Test files end in .test.ts under src/ or test/.`);
+  process.exit(1);
+}
+
+const env = { ...process.env };
+let pg;
+if (!env.BATON_TEST_PG_URL && env.BATON_TEST_SKIP_PG !== '1') {
+  pg = await startPostgres();
+  env.BATON_TEST_PG_URL = pg.url;
+}
+
+const tapDir = mkdtempSync(join(tmpdir(), 'baton-tap-'));
+const tapFile = join(tapDir, 'results.tap');
+const args = [
+  '--import', 'tsx',
+  '--test',
+  `--test-concurrency=${env.BATON_TEST_CONCURRENCY ?? '2'}`,
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+  ...files,
+];
+const code = await new Promise((resolve) => {
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env, cwd: root });
+  child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
+});
+if (pg) await pg.stop();
+
+const tap = readFileSync(tapFile, 'utf8');
+rmSync(tapDir, { recursive: true, force: true });
+const count = (name) => Number(/^# (\w+) (\d+)$/m.test(tap) ? (tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0) : 0);
+const passed = count('pass');
+const failed = count('fail') + count('cancelled');
+const skipped = count('skipped');
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (passed === 0) {
+  console.error('No test executed: treating the run as failed.');
+  process.exit(1);
+}
+process.exit(code !== 0 || failed > 0 ? 1 : 0);

@@ -1,0 +1,303 @@
+/**
+ * The `baton` CLI: parses arguments (commander), calls the platform, renders. No rules live here.
+ * Exit codes come from one table (src/errors.ts EXIT_CODES) and are listed in README.md.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { hostname } from 'node:os';
+import { BatonError, EXIT_CODES, exitCodeOf, messageOf } from '../errors.ts';
+import { openPlatform, type Platform } from '../composition/platform.ts';
+import { isProcessAlive } from '../composition/platform.ts';
+import { loadWorkflowFile } from '../composition/load-workflow.ts';
+import type { PlatformConfig } from '../composition/config.ts';
+import type { ExecutorName } from '../sdk/task.ts';
+import { explainMiss, type KeyParts } from '../engine/cache-key.ts';
+import type { CodeHash } from '../codehash/index.ts';
+import { decodeShallow } from '../values/codec.ts';
+import { lookupTask } from '../sdk/registry.ts';
+import { InlineExecutor } from '../executors/inline/executor.ts';
+import type { AttemptResult } from '../ports/executor.ts';
+import type { RunStatus } from '../ports/metadata.ts';
+import { c, duration, stateLabel, table, when } from './format.ts';
+import { parseParams, parsePools } from './params.ts';
+import { Progress } from './progress.ts';
+import { renderRun } from './show.ts';
+
+interface GlobalOptions {
+  store?: string;
+  artifacts?: string;
+  cwd?: string;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function configFrom(g: GlobalOptions, extra: PlatformConfig = {}): PlatformConfig {
+  return { ...(g.store ? { store: g.store } : {}), ...(g.artifacts ? { artifacts: g.artifacts } : {}), ...(g.cwd ? { cwd: g.cwd } : {}), ...extra };
+}
+
+async function withPlatform<T>(g: GlobalOptions, extra: PlatformConfig, fn: (p: Platform) => Promise<T>): Promise<T> {
+  const p = await openPlatform(configFrom(g, extra));
+  try {
+    return await fn(p);
+  } finally {
+    await p.close();
+  }
+}
+
+const out = (s: string): void => void process.stdout.write(`${s}\n`);
+const statusExit = (s: RunStatus | string): number => (s === 'succeeded' ? EXIT_CODES.ok : s === 'cancelled' ? EXIT_CODES.cancelled : EXIT_CODES.run_failed);
+
+async function printOutcome(p: Platform, runId: string, json: boolean): Promise<number> {
+  const run = (await p.store.getRun(runId))!;
+  const value = run.output ? await decodeShallow(run.output, p.artifacts) : undefined;
+  if (json) {
+    out(JSON.stringify({ runId, status: run.status, output: value, error: run.error }));
+  } else {
+    out(`${stateLabel(run.status)}  run ${c.bold(runId)} (${run.workflow}) in ${duration((run.endedAt ?? Date.now()) - run.createdAt)}`);
+    if (value !== undefined) {
+      const text = JSON.stringify(value, null, 2);
+      out(text.length > 2000 ? `${text.slice(0, 2000)}\n… (${text.length} chars; see baton show ${runId} --json)` : text);
+    }
+    if (run.error) out(c.red(run.error));
+    out(c.gray(`Details: baton show ${runId}   Logs: baton logs ${runId}${run.status !== 'succeeded' ? `   Resume: baton resume ${runId}` : ''}`));
+  }
+  return statusExit(run.status);
+}
+
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  let count = 0;
+  const onSig = () => {
+    count++;
+    if (count === 1) {
+      process.stderr.write('\nCancelling the run (Ctrl-C again to exit at once; `baton resume` continues it later)…\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT_CODES.cancelled);
+    }
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+    },
+  };
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('baton')
+    .description('Typed ML orchestration: run workflows, inspect runs, resume and replay.')
+    .option('--store <url>', 'metadata store: sqlite:PATH or postgres://… (default sqlite:.baton/baton.db; env BATON_STORE)')
+    .option('--artifacts <url>', 'artifact store: file:PATH (default file:.baton/artifacts; env BATON_ARTIFACTS)')
+    .option('--cwd <dir>', 'base directory for the embedded defaults')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('run')
+    .description('run a workflow file')
+    .argument('<file>', 'workflow file (.ts or .js) exporting a workflow')
+    .option('-p, --param <key=value>', 'workflow parameter (repeatable; JSON values allowed)', collect, [])
+    .option('-w, --workflow <name>', 'which workflow, when the file exports several')
+    .addOption(new Option('-e, --executor <name>', 'executor for tasks that do not choose one').choices(['inline', 'threads', 'processes']))
+    .option('--cpus <n>', 'CPU slots this engine schedules', Number)
+    .option('--gpus <n>', 'GPUs this engine schedules', Number)
+    .option('--memory <mb>', 'memory budget in MiB', Number)
+    .option('--pool <name=n>', 'pool concurrency limit (repeatable)', collect, [])
+    .option('--json', 'print the outcome as JSON, no progress display')
+    .option('-q, --quiet', 'no progress display')
+    .action(async (file: string, o: { param: string[]; workflow?: string; executor?: ExecutorName; cpus?: number; gpus?: number; memory?: number; pool: string[]; json?: boolean; quiet?: boolean }) => {
+      const params = parseParams(o.param);
+      const pools = parsePools(o.pool);
+      const { workflow, file: path } = await loadWorkflowFile(file, o.workflow);
+      await withPlatform(g(), { ...(o.executor ? { executor: o.executor } : {}), ...(o.cpus ? { cpus: o.cpus } : {}), ...(o.gpus !== undefined ? { gpus: o.gpus } : {}), ...(o.memory ? { memoryMB: o.memory } : {}), pools }, async (p) => {
+        const { runId, graph } = await p.startRun(workflow, params, { file: path });
+        const progress = new Progress(runId, workflow.name, { quiet: !!(o.json || o.quiet) });
+        const sig = interruptible();
+        try {
+          await p.drive(runId, workflow, graph, { onEvent: progress.onEvent, signal: sig.signal });
+        } finally {
+          sig.dispose();
+          if (!(o.json || o.quiet)) progress.stop();
+        }
+        setExit(await printOutcome(p, runId, !!o.json));
+      });
+    });
+
+  program
+    .command('runs')
+    .description('list runs, newest first')
+    .addOption(new Option('-s, --status <status>', 'only runs with this status').choices(['running', 'succeeded', 'failed', 'cancelled']))
+    .option('-w, --workflow <name>', 'only runs of this workflow')
+    .option('-n, --limit <n>', 'how many', Number, 20)
+    .option('--json', 'JSON lines')
+    .action(async (o: { status?: RunStatus; workflow?: string; limit: number; json?: boolean }) => {
+      await withPlatform(g(), {}, async (p) => {
+        const runs = await p.store.listRuns({ ...(o.status ? { status: o.status } : {}), ...(o.workflow ? { workflow: o.workflow } : {}), limit: o.limit });
+        if (o.json) return runs.forEach((r) => out(JSON.stringify({ id: r.id, workflow: r.workflow, status: r.status, createdAt: r.createdAt, endedAt: r.endedAt, error: r.error })));
+        if (runs.length === 0) return out(c.gray('No runs yet. Start one with `baton run FILE`.'));
+        out(table(runs.map((r) => [r.id, r.workflow, stateLabel(r.status), when(r.createdAt), duration((r.endedAt ?? Date.now()) - r.createdAt), c.gray((r.error ?? '').split('\n')[0]!.slice(0, 60))]), ['run', 'workflow', 'status', 'started', 'took', 'error']));
+      });
+    });
+
+  program
+    .command('show')
+    .description('show a run: its graph with states, durations and attempts')
+    .argument('<run>', 'run id (or a unique prefix)')
+    .option('--json', 'the run, its nodes and attempts as JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      await withPlatform(g(), {}, async (p) => {
+        const runId = await p.resolveRunId(id);
+        const run = (await p.store.getRun(runId))!;
+        const [nodes, attempts] = await Promise.all([p.store.getNodes(runId), p.store.getAttempts(runId)]);
+        if (o.json) return out(JSON.stringify({ run, nodes, attempts }, null, 2));
+        let alive: boolean | undefined;
+        if (run.status === 'running' && run.owner) {
+          const [e] = await p.store.getEngines([run.owner]);
+          alive = !!e && (e.host !== hostname() || isProcessAlive(e.pid));
+        } else if (run.status === 'running') alive = false;
+        out(renderRun(run, nodes, attempts, alive));
+      });
+    });
+
+  program
+    .command('logs')
+    .description("print what a run's tasks wrote to stdout and stderr")
+    .argument('<run>', 'run id (or a unique prefix)')
+    .argument('[task]', 'node id, e.g. train or train[3]')
+    .option('-f, --follow', 'keep printing until the run ends')
+    .option('-a, --attempt <n>', 'only this attempt', Number)
+    .action(async (id: string, nodeId: string | undefined, o: { follow?: boolean; attempt?: number }) => {
+      await withPlatform(g(), {}, async (p) => {
+        const runId = await p.resolveRunId(id);
+        if (nodeId && !(await p.store.getNode(runId, nodeId))) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
+        let after = 0;
+        for (;;) {
+          const logs = await p.store.getLogs(runId, { ...(nodeId ? { nodeId } : {}), ...(o.attempt ? { attempt: o.attempt } : {}), afterSeq: after });
+          for (const l of logs) {
+            const prefix = nodeId ? '' : c.gray(`[${l.nodeId}#${l.attempt}] `);
+            const text = l.text.endsWith('\n') ? l.text.slice(0, -1) : l.text;
+            for (const line of text.split('\n')) (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix}${line}\n`);
+            after = Math.max(after, l.seq ?? after);
+          }
+          if (!o.follow) break;
+          const run = await p.store.getRun(runId);
+          if (run?.status !== 'running' && logs.length === 0) break;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      });
+    });
+
+  program
+    .command('resume')
+    .description('re-run a failed, cancelled or interrupted run, reusing every successful task')
+    .argument('<run>', 'run id (or a unique prefix)')
+    .addOption(new Option('-e, --executor <name>', 'executor for tasks that do not choose one').choices(['inline', 'threads', 'processes']))
+    .option('--json', 'print the outcome as JSON')
+    .option('-q, --quiet', 'no progress display')
+    .action(async (id: string, o: { executor?: ExecutorName; json?: boolean; quiet?: boolean }) => {
+      await withPlatform(g(), {}, async (p) => {
+        const runId = await p.resolveRunId(id);
+        const run = (await p.store.getRun(runId))!;
+        const progress = new Progress(runId, run.workflow, { quiet: !!(o.json || o.quiet) });
+        const sig = interruptible();
+        try {
+          await p.resume(runId, { onEvent: progress.onEvent, signal: sig.signal, ...(o.executor ? { executor: o.executor } : {}) });
+        } finally {
+          sig.dispose();
+          if (!(o.json || o.quiet)) progress.stop();
+        }
+        setExit(await printOutcome(p, runId, !!o.json));
+      });
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a running run (its engine stops its attempts)')
+    .argument('<run>', 'run id (or a unique prefix)')
+    .action(async (id: string) => {
+      await withPlatform(g(), {}, async (p) => {
+        const r = await p.cancel(id);
+        out(`run ${r.runId}: ${r.status}`);
+      });
+    });
+
+  program
+    .command('replay')
+    .description('re-execute one task locally with exactly the input it got in a run')
+    .argument('<run>', 'run id (or a unique prefix)')
+    .argument('<task>', 'node id, e.g. train or train[3]')
+    .action(async (id: string, nodeId: string) => {
+      await withPlatform(g(), {}, async (p) => {
+        const runId = await p.resolveRunId(id);
+        const run = (await p.store.getRun(runId))!;
+        const node = await p.store.getNode(runId, nodeId);
+        if (!node) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
+        if (node.spec.kind !== 'task') throw new BatonError('usage', `"${nodeId}" is a ${node.spec.kind} node, not a task; replay one of its tasks instead.`);
+        if (!node.input) throw new BatonError('conflict', `Task "${nodeId}" of run ${runId} never got its input (it did not start), so there is nothing to replay.`);
+        await loadWorkflowFile(run.file, run.workflow);
+        if (!lookupTask(node.spec.task!)) throw new BatonError('workflow_load', `Task "${node.spec.task}" is no longer defined in ${run.file}.`);
+        const executor = new InlineExecutor(p.artifacts);
+        process.stderr.write(c.gray(`replaying ${nodeId} (task ${node.spec.task}) of run ${runId} with its recorded input ${node.input.hash.slice(0, 12)}…\n`));
+        const result = await new Promise<AttemptResult>((resolve) => {
+          executor.submit(
+            { runId, nodeId, task: node.spec.task!, attempt: node.attempts + 1, modules: [], input: node.input!, resources: { cpu: 1, memoryMB: 0, gpu: 0 }, env: {} },
+            { log: (stream, text) => (stream === 'stderr' ? process.stderr : process.stdout).write(text), done: resolve },
+          );
+        });
+        if (!result.ok) throw new BatonError('task_failed', result.message);
+        out(JSON.stringify(await decodeShallow(result.output, p.artifacts), null, 2));
+        if (node.output) out(c.gray(result.output.hash === node.output.hash ? 'same output as in the run' : `output differs from the run's (${node.output.hash.slice(0, 12)} → ${result.output.hash.slice(0, 12)})`));
+      });
+    });
+
+  const cache = program.command('cache').description('inspect the task cache');
+  cache
+    .command('explain')
+    .description('say why a task of a run missed the cache (which part of its key changed) or where a hit came from')
+    .argument('<run>', 'run id (or a unique prefix)')
+    .argument('<task>', 'node id')
+    .action(async (id: string, nodeId: string) => {
+      await withPlatform(g(), {}, async (p) => {
+        const runId = await p.resolveRunId(id);
+        const node = await p.store.getNode(runId, nodeId);
+        if (!node) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
+        if (node.cachedFrom) return out(`${c.cyan('hit')}: "${nodeId}" reused the output of ${node.cachedFrom} (key ${node.cacheKey?.slice(0, 16)}).`);
+        if (!node.cacheKey) return out(node.input ? `"${nodeId}" ran with caching disabled (cache: false).` : `"${nodeId}" has not been evaluated yet, so it has no cache key.`);
+        const entries = (await p.store.recentCacheEntries(node.spec.task!, 50)).filter((e) => !(e.runId === runId && e.nodeId === nodeId) && e.key !== node.cacheKey);
+        out(`${c.yellow('miss')}: "${nodeId}" (task ${node.spec.task}) had key ${node.cacheKey.slice(0, 16)}, which was not in the cache.`);
+        if (entries.length === 0) return out(`No earlier result of task ${node.spec.task} is cached: this was its first run (or the cache was cleared).`);
+        const parts = node.cacheParts as KeyParts;
+        const hashes = [parts, ...entries.map((e) => e.parts as KeyParts)].flatMap((k) => ('hash' in k.code ? [k.code.hash] : []));
+        const code = await p.store.getCode([...new Set(hashes)]);
+        const lookup = (h: string) => code.get(h) as CodeHash['parts'] | undefined;
+        const ranked = entries.map((e) => ({ e, why: explainMiss(e.parts as KeyParts, parts, lookup) })).sort((a, b) => a.why.length - b.why.length || b.e.createdAt - a.e.createdAt);
+        const best = ranked[0]!;
+        out(`Closest cached result: ${best.e.runId}/${best.e.nodeId} (${when(best.e.createdAt)}). What changed since:`);
+        for (const line of best.why) out(`  - ${line}`);
+      });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = EXIT_CODES.ok;
+  const program = buildProgram((c2) => (code = c2));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      return EXIT_CODES.usage;
+    }
+    process.stderr.write(`${c.red('error')}: ${messageOf(err)}\n`);
+    if (!(err instanceof BatonError) && process.env.BATON_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return exitCodeOf(err);
+  }
+}

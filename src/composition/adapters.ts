@@ -1,0 +1,37 @@
+/**
+ * Picks adapters by URL: the one place that maps configuration to vendor-backed implementations.
+ */
+import { BatonError } from '../errors.ts';
+import type { ArtifactStore } from '../ports/artifacts.ts';
+import type { MetadataStore } from '../ports/metadata.ts';
+import { LocalArtifactStore } from '../stores/artifacts/local/store.ts';
+import { openPostgresDriver } from '../stores/metadata/postgres/driver.ts';
+import { openSqliteDriver } from '../stores/metadata/sqlite/driver.ts';
+import { SqlMetadataStore } from '../stores/metadata/sql/store.ts';
+
+export async function openMetadataStore(url: string): Promise<MetadataStore> {
+  let store: MetadataStore;
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    store = new SqlMetadataStore(openPostgresDriver(url));
+  } else if (url.startsWith('sqlite:')) {
+    const [path, query] = url.slice('sqlite:'.length).split('?');
+    const params = new URLSearchParams(query ?? '');
+    const sync = params.get('sync');
+    const busy = params.get('busyTimeoutMs');
+    store = new SqlMetadataStore(openSqliteDriver(path || '.baton/baton.db', { ...(sync === 'full' ? { sync: 'full' as const } : {}), ...(busy ? { busyTimeoutMs: Number(busy) } : {}) }));
+  } else {
+    throw new BatonError('usage', `Unknown metadata store URL "${url}". Use sqlite:PATH (embedded, the default) or postgres://USER@HOST:PORT/DB.`);
+  }
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}
+
+export function openArtifactStore(url: string): ArtifactStore {
+  if (url.startsWith('file:')) return new LocalArtifactStore(url.slice('file:'.length));
+  throw new BatonError('usage', `Unknown artifact store URL "${url}". Use file:PATH (the default is file:.baton/artifacts).`);
+}

@@ -1,0 +1,261 @@
+/**
+ * Platform: configuration → adapters → one object with the operations the CLI, the client and tests use: start a
+ * run of a workflow, drive it, resume it, cancel it, replay a task. Nothing above this layer picks adapters.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { BatonError, messageOf } from '../errors.ts';
+import type { ArtifactStore } from '../ports/artifacts.ts';
+import { systemClock, type Clock } from '../ports/clock.ts';
+import type { Executor } from '../ports/executor.ts';
+import type { MetadataStore, NodeRecord } from '../ports/metadata.ts';
+import { InlineExecutor } from '../executors/inline/executor.ts';
+import { RunDriver, type RunnerEvent, type RunOutcome } from '../engine/runner.ts';
+import { validateGraph } from '../engine/validate.ts';
+import type { BuiltGraph } from '../sdk/build.ts';
+import type { Workflow } from '../sdk/workflow.ts';
+import type { ExecutorName } from '../sdk/task.ts';
+import { openArtifactStore, openMetadataStore } from './adapters.ts';
+import { resolveConfig, type PlatformConfig, type ResolvedConfig } from './config.ts';
+import { loadWorkflowFile } from './load-workflow.ts';
+import { snapshotCode } from './snapshot.ts';
+
+export interface RunOptions {
+  /** The workflow file (recorded so `resume` can load it again). @default the workflow's own location */
+  file?: string;
+  onEvent?: (e: RunnerEvent) => void;
+  /** Executor for tasks that do not choose one; overrides the platform's. */
+  executor?: ExecutorName;
+  /** Stops the run (as `baton cancel` would) when aborted. */
+  signal?: AbortSignal;
+}
+
+function newRunId(now: number): string {
+  const d = new Date(now).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${d.slice(0, 8)}-${d.slice(8, 14)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process whose parent has not reaped it yet is a zombie: it answers signals but runs nothing.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+export class Platform {
+  readonly engineId: string;
+  private readonly executors = new Map<string, Executor>();
+
+  constructor(
+    readonly config: ResolvedConfig,
+    readonly store: MetadataStore,
+    readonly artifacts: ArtifactStore,
+    readonly clock: Clock = systemClock,
+  ) {
+    this.engineId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  }
+
+  /** Lazily creates executors; worker pools start only when first used. */
+  async executor(name: string): Promise<Executor> {
+    let ex = this.executors.get(name);
+    if (ex) return ex;
+    const root = this.config.artifacts.slice('file:'.length);
+    if (name === 'inline') ex = new InlineExecutor(this.artifacts);
+    else if (name === 'threads') {
+      const { ThreadExecutor } = await import('../executors/threads/executor.ts');
+      ex = new ThreadExecutor({ artifactsRoot: root, workers: this.config.workers });
+    } else if (name === 'processes') {
+      const { ProcessExecutor } = await import('../executors/processes/executor.ts');
+      ex = new ProcessExecutor({ artifactsRoot: root, workers: this.config.workers });
+    } else {
+      throw new BatonError('usage', `Unknown executor "${name}". Use inline, threads or processes.`);
+    }
+    this.executors.set(name, ex!);
+    return ex!;
+  }
+
+  /** The executors a run needs: its default plus any a task or call names. Dynamic nodes may add inline. */
+  private async executorsFor(defaultName: string, graph: BuiltGraph): Promise<Record<string, Executor>> {
+    const names = new Set([defaultName, 'inline']);
+    for (const def of graph.tasks.values()) if (def.options.executor) names.add(def.options.executor);
+    for (const n of graph.nodes) if (n.options?.executor) names.add(n.options.executor);
+    const out: Record<string, Executor> = {};
+    for (const name of names) out[name] = await this.executor(name);
+    return out;
+  }
+
+  /** Builds the graph, validates it and writes the run with its static nodes in one transaction. */
+  async startRun(workflow: Workflow, params: unknown, options: RunOptions = {}): Promise<{ runId: string; graph: BuiltGraph }> {
+    const { params: parsed, graph } = workflow.build(params);
+    const pools = { ...workflow.pools, ...this.config.pools };
+    validateGraph(workflow.name, graph.nodes, graph.tasks, this.capacity(), pools);
+    const now = this.clock.now();
+    const runId = newRunId(now);
+    const file = options.file ?? workflow.location?.file ?? '';
+    const snap = file ? await snapshotCode(file, this.artifacts) : undefined;
+    const nodes: NodeRecord[] = graph.nodes.map((spec, seq) => ({ runId, id: spec.id, seq, spec, state: 'pending', attempts: 0, retryBase: 0 }));
+    await this.store.apply([
+      {
+        type: 'insertRun',
+        run: {
+          id: runId,
+          workflow: workflow.name,
+          status: 'running',
+          file,
+          params: parsed,
+          options: { executor: options.executor ?? this.config.executor, pools, cpus: this.config.cpus, gpus: this.config.gpus },
+          outputBinding: graph.output,
+          cancelRequested: false,
+          createdAt: now,
+          ...(snap ? { codeHash: snap.codeHash, codeRef: snap.codeRef } : {}),
+        },
+      },
+      { type: 'insertNodes', nodes },
+      { type: 'events', events: [{ runId, at: now, type: 'run_started', data: { workflow: workflow.name, params: parsed, engine: this.engineId } }] },
+    ]);
+    return { runId, graph };
+  }
+
+  capacity(): { cpu: number; memoryMB: number; gpu: number } {
+    return { cpu: this.config.cpus, memoryMB: this.config.memoryMB, gpu: this.config.gpus };
+  }
+
+  /** Drives a started run to its end in this process. */
+  async drive(runId: string, workflow: Workflow, graph: BuiltGraph, options: RunOptions = {}): Promise<RunOutcome> {
+    const run = await this.store.getRun(runId);
+    const runOptions = (run?.options ?? {}) as { executor?: string; pools?: Record<string, number> };
+    const defaultExecutor = options.executor ?? runOptions.executor ?? this.config.executor;
+    let executors: Record<string, Executor>;
+    try {
+      executors = await this.executorsFor(defaultExecutor, graph);
+    } catch (err) {
+      // Never leave a run "running" that no engine will drive.
+      const now = this.clock.now();
+      await this.store.apply([
+        { type: 'updateRun', runId, status: 'failed', error: messageOf(err), endedAt: now },
+        { type: 'events', events: [{ runId, at: now, type: 'run_finished', data: { status: 'failed', error: messageOf(err) } }] },
+      ]);
+      throw err;
+    }
+    const driver = new RunDriver(runId, {
+      store: this.store,
+      artifacts: this.artifacts,
+      executors,
+      defaultExecutor,
+      clock: this.clock,
+      owner: this.engineId,
+      host: hostname(),
+      isProcessAlive,
+      capacity: this.capacity(),
+      pools: { ...workflow.pools, ...runOptions.pools, ...this.config.pools },
+      tasks: graph.tasks,
+      dynamicBuilders: graph.dynamicBuilders,
+      workflowName: workflow.name,
+      leaseMs: this.config.leaseMs,
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+    const onAbort = () => driver.cancel();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await driver.drive();
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Starts and drives a run. */
+  async run(workflow: Workflow, params: unknown = {}, options: RunOptions = {}): Promise<RunOutcome> {
+    const { runId, graph } = await this.startRun(workflow, params, options);
+    return this.drive(runId, workflow, graph, options);
+  }
+
+  /** Resolves a run id or unique prefix. */
+  async resolveRunId(idOrPrefix: string): Promise<string> {
+    const ids = await this.store.findRunIds(idOrPrefix);
+    if (ids.length === 0) throw new BatonError('not_found', `No run "${idOrPrefix}" in ${this.store.url}. List runs with \`baton runs\`.`);
+    if (ids.length > 1) throw new BatonError('usage', `Run id "${idOrPrefix}" is ambiguous: ${ids.join(', ')}. Give more characters.`);
+    return ids[0]!;
+  }
+
+  /**
+   * Re-runs a failed, cancelled or interrupted run: every succeeded node is kept; failed, cancelled and
+   * upstream-failed nodes go back to pending with a fresh retry budget; attempts of a dead engine are taken over.
+   */
+  async resume(idOrPrefix: string, options: RunOptions & { workflow?: Workflow } = {}): Promise<RunOutcome> {
+    const runId = await this.resolveRunId(idOrPrefix);
+    const run = (await this.store.getRun(runId))!;
+    if (run.status === 'succeeded') throw new BatonError('conflict', `Run ${runId} already succeeded; there is nothing to resume. Start a new run with \`baton run\`.`);
+    if (run.status === 'running' && run.owner) {
+      const [engine] = await this.store.getEngines([run.owner]);
+      if (engine && engine.host === hostname() && isProcessAlive(engine.pid) && engine.pid !== process.pid) {
+        throw new BatonError('conflict', `Run ${runId} is still being driven by engine ${run.owner} (pid ${engine.pid}). Wait for it, or stop it with \`baton cancel ${runId}\`.`);
+      }
+    }
+    const workflow = options.workflow ?? (await loadWorkflowFile(run.file, run.workflow)).workflow;
+    const { graph } = workflow.build(run.params);
+    const nodes = await this.store.getNodes(runId);
+    const stored = new Set(nodes.map((n) => n.id));
+    const missing = graph.nodes.filter((n) => !stored.has(n.id) && !n.parent).map((n) => n.id);
+    const gone = nodes.filter((n) => !n.spec.parent && !graph.nodes.some((g) => g.id === n.id)).map((n) => n.id);
+    if (missing.length || gone.length) {
+      throw new BatonError('conflict', `The workflow in ${run.file} no longer has the shape run ${runId} started with (${[...gone.map((g) => `"${g}" removed`), ...missing.map((m) => `"${m}" added`)].join(', ')}). Resume needs the same graph; start a new run instead — cached tasks will be reused.`);
+    }
+    const now = this.clock.now();
+    const muts = nodes
+      .filter((n) => n.state === 'failed' || n.state === 'cancelled' || n.state === 'upstream_failed' || (n.state === 'running' && n.spec.kind !== 'task' && !n.expansion))
+      .map((n) => ({ type: 'setState' as const, runId, nodeId: n.id, from: [n.state], state: 'pending' as const, at: now, error: null, retryBase: n.attempts }));
+    await this.store.apply([
+      ...muts,
+      { type: 'updateRun', runId, status: 'running', error: null, endedAt: null, cancelRequested: false },
+      { type: 'events', events: [{ runId, at: now, type: 'run_resumed', data: { reset: muts.length, engine: this.engineId } }] },
+    ]);
+    return this.drive(runId, workflow, graph, options);
+  }
+
+  /** Asks the engine driving a run to cancel it (works across processes); marks an undriven run cancelled. */
+  async cancel(idOrPrefix: string): Promise<{ runId: string; status: string }> {
+    const runId = await this.resolveRunId(idOrPrefix);
+    const run = (await this.store.getRun(runId))!;
+    if (run.status !== 'running') return { runId, status: run.status };
+    const now = this.clock.now();
+    let driven = false;
+    if (run.owner) {
+      const [engine] = await this.store.getEngines([run.owner]);
+      driven = !!engine && (engine.host !== hostname() || isProcessAlive(engine.pid)) && engine.heartbeatAt + this.config.leaseMs > now;
+    }
+    if (driven) {
+      await this.store.apply([{ type: 'updateRun', runId, cancelRequested: true }]);
+      return { runId, status: 'cancelling' };
+    }
+    const nodes = await this.store.getNodes(runId);
+    await this.store.apply([
+      ...nodes
+        .filter((n) => n.state === 'pending' || n.state === 'running' || n.state === 'retrying')
+        .map((n) => ({ type: 'setState' as const, runId, nodeId: n.id, from: [n.state], state: 'cancelled' as const, at: now, error: 'cancelled' })),
+      { type: 'updateRun', runId, status: 'cancelled', endedAt: now, error: 'cancelled', cancelRequested: true },
+      { type: 'events', events: [{ runId, at: now, type: 'run_finished', data: { status: 'cancelled' } }] },
+    ]);
+    return { runId, status: 'cancelled' };
+  }
+
+  async close(): Promise<void> {
+    for (const ex of this.executors.values()) await ex.close();
+    this.executors.clear();
+    await this.store.close();
+  }
+}
+
+export async function openPlatform(config: PlatformConfig = {}, clock?: Clock): Promise<Platform> {
+  const resolved = resolveConfig(config);
+  const store = await openMetadataStore(resolved.store);
+  return new Platform(resolved, store, openArtifactStore(resolved.artifacts), clock);
+}

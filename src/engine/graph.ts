@@ -1,0 +1,38 @@
+/**
+ * The run graph as plain data. Every node a run will ever execute is described by a NodeSpec: static nodes are
+ * written when the run starts, nodes created at run time (map items, dynamic sub-graphs) when their parent expands.
+ * Specs are stored as JSON, so any engine process can drive the run without re-running the builder.
+ */
+import type { CallOptions } from '../sdk/task.ts';
+import type { Binding } from '../sdk/refs.ts';
+
+export type NodeKind = 'task' | 'map' | 'select' | 'dynamic';
+
+/** A branch condition: the node runs only if the binding's value, as a boolean, equals `equals`. */
+export interface Guard {
+  readonly binding: Binding;
+  readonly equals: boolean;
+}
+
+export interface NodeSpec {
+  readonly id: string;
+  readonly kind: NodeKind;
+  /** Task name for `task` and `map` nodes. */
+  readonly task?: string;
+  /** Task input; for `map` the per-item template (with `{ item }` placeholders); for `dynamic` the builder input. */
+  readonly input?: Binding;
+  /** For `map`: the list to fan out over. */
+  readonly over?: Binding;
+  /** For `select`: the condition and the two branch results. */
+  readonly cond?: Binding;
+  readonly then?: Binding;
+  readonly else?: Binding;
+  readonly guards?: readonly Guard[];
+  readonly options?: Omit<CallOptions, 'id'>;
+  /** The node whose expansion created this one. */
+  readonly parent?: string;
+}
+
+export function mapChildId(mapId: string, index: number): string {
+  return `${mapId}[${index}]`;
+}

@@ -1,0 +1,574 @@
+/**
+ * RunDriver: drives one run to its end over the ports (metadata store, artifact store, executors). Each step
+ * ("tick") drains attempt results, evaluates nodes whose dependencies are done (guards, inputs, cache keys,
+ * expansions), picks what fits in the resource limits, and commits all of it in ONE transaction before any
+ * attempt it decided on is started. Only then are attempts handed to executors.
+ *
+ * Several drivers (in several processes) may drive the same run: claims are conditional in the store, so each
+ * attempt starts once; a driver that loses a claim or a finish reloads the run from the store and carries on.
+ */
+import type { ArtifactStore } from '../ports/artifacts.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { AttemptResult, Executor } from '../ports/executor.ts';
+import type { MetadataStore, Mutation, NodeRecord, RunRecord, StoredValue } from '../ports/metadata.ts';
+import type { DynamicFn } from '../sdk/build.ts';
+import type { TaskDefinition } from '../sdk/task.ts';
+import { BatonError, messageOf } from '../errors.ts';
+import { cacheKey, taskCodeHash, type KeyParts } from './cache-key.ts';
+import { evaluateNode, type Evaluation } from './evaluate.ts';
+import { RunMachine, type Capacity, type Demand } from './machine.ts';
+import { backoffDelay, normalizeRetry } from './retry.ts';
+import { storedState, TERMINAL, type Phase } from './states.ts';
+import { ValueResolver } from './values.ts';
+
+export interface RunnerEvent {
+  type: 'transition' | 'log' | 'attempt' | 'run';
+  at: number;
+  nodeId?: string;
+  from?: Phase;
+  to?: Phase;
+  attempt?: number;
+  cached?: boolean;
+  stream?: 'stdout' | 'stderr';
+  text?: string;
+  message?: string;
+  status?: string;
+}
+
+export interface DriverOptions {
+  store: MetadataStore;
+  artifacts: ArtifactStore;
+  executors: Record<string, Executor>;
+  defaultExecutor: string;
+  clock: Clock;
+  /** This engine's id (lease owner). */
+  owner: string;
+  host: string;
+  isProcessAlive: (pid: number) => boolean;
+  capacity: Capacity;
+  pools: Record<string, number>;
+  tasks: Map<string, TaskDefinition>;
+  dynamicBuilders: Map<string, DynamicFn>;
+  workflowName: string;
+  /** How long a lease lasts without renewal. @default 30000 */
+  leaseMs?: number;
+  /** How often to look for cancellation and other engines' progress. @default 250 */
+  pollMs?: number;
+  onEvent?: (e: RunnerEvent) => void;
+  /** Environment values for tasks that declare `env`. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+export interface RunOutcome {
+  runId: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  output?: StoredValue;
+  error?: string;
+}
+
+interface Dispatch {
+  input: StoredValue;
+  key?: string;
+  parts?: KeyParts;
+  executor: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+  demand: Demand;
+}
+
+interface Completion {
+  nodeId: string;
+  attempt: number;
+  result: AttemptResult;
+}
+
+export class RunDriver {
+  private machine!: RunMachine;
+  private readonly values: ValueResolver;
+  private readonly inbox: Completion[] = [];
+  private readonly dispatches = new Map<string, Dispatch>();
+  /** Attempts running on our executors: nodeId → attempt. */
+  private readonly inFlight = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly logBuffer = new Map<string, { nodeId: string; attempt: number; stream: 'stdout' | 'stderr'; text: string }>();
+  private wake: (() => void) | undefined;
+  private cancelRequested = false;
+  private cancelApplied = false;
+  private needsReload = false;
+  private lastPoll = 0;
+  private lastRenew = 0;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+
+  constructor(
+    readonly runId: string,
+    private readonly o: DriverOptions,
+  ) {
+    this.leaseMs = o.leaseMs ?? 30_000;
+    this.pollMs = o.pollMs ?? 250;
+    this.values = new ValueResolver(o.artifacts, (id) => this.machine.get(id).output);
+  }
+
+  /** Requests cancellation (e.g. on Ctrl-C); running attempts are asked to stop. */
+  cancel(): void {
+    this.cancelRequested = true;
+    this.poke();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private emit(e: RunnerEvent): void {
+    this.o.onEvent?.(e);
+  }
+
+  async drive(): Promise<RunOutcome> {
+    const now = this.o.clock.now();
+    await this.o.store.registerEngine({ id: this.o.owner, host: this.o.host, pid: process.pid, startedAt: now, heartbeatAt: now });
+    this.lastRenew = now;
+    const run = await this.requireRun();
+    if (run.status !== 'running') throw new BatonError('conflict', `Run ${this.runId} is ${run.status}; only running runs can be driven. Use \`baton resume ${this.runId}\` to re-run its failed tasks.`);
+    await this.o.store.apply([{ type: 'updateRun', runId: this.runId, owner: this.o.owner }]);
+    await this.reload();
+    try {
+      while (!this.machine.done()) {
+        const progressed = await this.tick();
+        if (this.needsReload) {
+          this.needsReload = false;
+          await this.reload();
+          continue;
+        }
+        if (!progressed) await this.idle();
+      }
+      return await this.finish();
+    } finally {
+      for (const t of this.timers.values()) clearTimeout(t);
+      this.timers.clear();
+    }
+  }
+
+  private async requireRun(): Promise<RunRecord> {
+    const run = await this.o.store.getRun(this.runId);
+    if (!run) throw new BatonError('not_found', `Run ${this.runId} does not exist in ${this.o.store.url}. List runs with \`baton runs\`.`);
+    return run;
+  }
+
+  /** (Re)builds the machine from the store, keeping attempts this driver has in flight. */
+  private async reload(): Promise<void> {
+    const records = await this.o.store.getNodes(this.runId);
+    const now = this.o.clock.now();
+    const owners = [...new Set(records.filter((r) => r.state === 'running' && r.leaseOwner && r.leaseOwner !== this.o.owner).map((r) => r.leaseOwner!))];
+    const dead = new Set<string>();
+    if (owners.length) {
+      const engines = await this.o.store.getEngines(owners);
+      const known = new Map(engines.map((e) => [e.id, e]));
+      for (const id of owners) {
+        const e = known.get(id);
+        if (!e || (e.host === this.o.host && !this.o.isProcessAlive(e.pid)) || e.heartbeatAt + this.leaseMs < now) dead.add(id);
+      }
+    }
+    this.deadOwners = dead;
+    this.machine = new RunMachine(this.o.capacity, this.o.pools);
+    this.values.clear();
+    const mine: { id: string; demand: Demand }[] = [];
+    this.machine.add(
+      records.map((r) => {
+        const phase = this.phaseOf(r, now, dead);
+        if (phase === 'dispatched') mine.push({ id: r.id, demand: this.dispatches.get(r.id)!.demand });
+        return {
+          spec: r.spec,
+          phase: phase === 'dispatched' ? 'foreign' : phase,
+          attempts: r.attempts,
+          retryBase: r.retryBase,
+          ...(r.output ? { output: r.output } : {}),
+          ...(r.expansion ? { expansion: r.expansion } : {}),
+          ...(r.error ? { error: r.error } : {}),
+          ...(r.cachedFrom ? { cachedFrom: r.cachedFrom } : {}),
+          ...(r.state === 'running' && phase === 'pending' ? { takeover: true } : {}),
+        };
+      }),
+    );
+    for (const r of records) if (r.state === 'retrying') this.machine.get(r.id).notBefore = r.notBefore ?? 0;
+    for (const m of mine) this.machine.adopt(m.id, m.demand);
+    this.machine.takeTransitions();
+  }
+
+  private deadOwners = new Set<string>();
+  private readonly codeRecorded = new Set<string>();
+
+  private phaseOf(r: NodeRecord, now: number, dead: Set<string>): Phase {
+    switch (r.state) {
+      case 'pending':
+        return 'pending';
+      case 'retrying':
+        return 'retrying';
+      case 'running':
+        if (r.spec.kind !== 'task') return r.expansion ? 'expanded' : 'pending';
+        if (r.leaseOwner === this.o.owner && this.inFlight.get(r.id) === r.attempts) return 'dispatched';
+        if (!r.leaseOwner || dead.has(r.leaseOwner) || (r.leaseUntil ?? 0) < now) return 'pending';
+        return 'foreign';
+      default:
+        return r.state;
+    }
+  }
+
+  /** One step. Returns whether anything happened. */
+  private async tick(): Promise<boolean> {
+    const now = this.o.clock.now();
+    const muts: Mutation[] = [];
+    const finishIdx: number[] = [];
+    const claimIdx: { idx: number; nodeId: string; attempt: number }[] = [];
+    let progressed = false;
+
+    // Cancellation and other engines' progress.
+    if (now - this.lastPoll >= this.pollMs) {
+      this.lastPoll = now;
+      const run = await this.o.store.getRun(this.runId);
+      if (run?.cancelRequested) this.cancelRequested = true;
+      if (this.machine.hasForeign()) {
+        this.needsReload = true;
+        return true;
+      }
+    }
+    if (this.cancelRequested && !this.cancelApplied) {
+      this.cancelApplied = true;
+      progressed = true;
+      for (const [nodeId, attempt] of this.inFlight) this.executorFor(nodeId).cancel(this.runId, nodeId, attempt, 'cancelled');
+      for (const n of this.machine.nodes.values()) {
+        if (TERMINAL.has(n.phase) || n.phase === 'dispatched') continue;
+        const from = storedState(n.phase);
+        this.machine.cancel(n.spec.id);
+        muts.push({ type: 'setState', runId: this.runId, nodeId: n.spec.id, from: [from, 'pending', 'retrying'], state: 'cancelled', at: now, error: 'cancelled' });
+      }
+      muts.push({ type: 'events', events: [{ runId: this.runId, at: now, type: 'run_cancel_requested' }] });
+    }
+
+    // 1. Results of attempts.
+    const events: { type: string; nodeId?: string; attempt?: number; data?: unknown }[] = [];
+    for (const c of this.inbox.splice(0, this.inbox.length)) {
+      progressed = true;
+      this.completeAttempt(c, now, muts, finishIdx, events);
+    }
+
+    // 2. Evaluate nodes whose dependencies are done (cache hits make more ready, so loop).
+    if (!this.cancelRequested) {
+      for (let ids = this.machine.takeResolvable(); ids.length; ids = this.machine.takeResolvable()) {
+        progressed = true;
+        const toLookup: { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> }[] = [];
+        for (const id of ids) {
+          const ev = await evaluateNode(this.machine.get(id), {
+            values: this.values,
+            tasks: this.o.tasks,
+            dynamicBuilders: this.o.dynamicBuilders,
+            workflowName: this.o.workflowName,
+            machine: this.machine,
+            capacity: this.o.capacity,
+            pools: this.o.pools,
+            env: this.o.env ?? process.env,
+            defaultExecutor: this.o.defaultExecutor,
+          });
+          this.applyEvaluation(id, ev, now, muts, events, toLookup);
+        }
+        if (toLookup.length) await this.lookupCache(toLookup, now, muts, events);
+      }
+    }
+
+    // 3. Dispatch what fits.
+    if (!this.cancelRequested) {
+      for (const id of this.machine.pickDispatch(now)) {
+        progressed = true;
+        const n = this.machine.get(id);
+        const attempt = n.attempts + 1;
+        const d = this.dispatches.get(id)!;
+        claimIdx.push({ idx: muts.length, nodeId: id, attempt });
+        muts.push({
+          type: 'claim',
+          runId: this.runId,
+          nodeId: id,
+          attempt,
+          owner: this.o.owner,
+          leaseUntil: now + this.leaseMs,
+          now,
+          deadOwners: n.takeover ? [...this.deadOwners] : [],
+          deps: n.deps.size <= 200 ? [...n.deps] : [],
+          input: d.input,
+          ...(d.key ? { key: d.key, parts: d.parts } : {}),
+          executor: d.executor,
+        });
+        events.push({ type: 'attempt_started', nodeId: id, attempt });
+      }
+    }
+
+    // Leases and logs.
+    if (now - this.lastRenew >= this.leaseMs / 3) {
+      this.lastRenew = now;
+      muts.push({ type: 'renewLeases', owner: this.o.owner, leaseUntil: now + this.leaseMs });
+      await this.o.store.heartbeatEngine(this.o.owner, now);
+    }
+    if (this.logBuffer.size) {
+      muts.push({ type: 'logs', logs: [...this.logBuffer.values()].map((l) => ({ runId: this.runId, nodeId: l.nodeId, attempt: l.attempt, stream: l.stream, at: now, text: l.text })) });
+      this.logBuffer.clear();
+    }
+    if (events.length) muts.push({ type: 'events', events: events.map((e) => ({ runId: this.runId, at: now, ...e })) });
+
+    // Nodes that became skipped or upstream_failed as a consequence of another node are recorded too.
+    const transitions = this.machine.takeTransitions();
+    for (const t of transitions) {
+      if ((t.to === 'upstream_failed' || t.to === 'skipped') && (t.from === 'pending' || t.from === 'expanded' || t.from === 'foreign')) {
+        muts.push({ type: 'setState', runId: this.runId, nodeId: t.nodeId, from: ['pending', 'running'], state: t.to, at: now });
+      }
+    }
+    for (const t of transitions) {
+      this.emit({ type: 'transition', at: now, nodeId: t.nodeId, from: t.from, to: t.to, ...(t.to === 'succeeded' && this.machine.get(t.nodeId).cachedFrom ? { cached: true } : {}) });
+    }
+    if (muts.length === 0) return progressed;
+    const results = await this.o.store.apply(muts);
+    for (const i of finishIdx) if (!results[i]) this.needsReload = true;
+    for (const c of claimIdx) {
+      if (results[c.idx]) {
+        this.machine.claimed(c.nodeId, c.attempt);
+        this.start(c.nodeId, c.attempt);
+      } else {
+        this.machine.lostClaim(c.nodeId);
+        this.dispatches.delete(c.nodeId);
+      }
+    }
+    for (const t of this.machine.takeTransitions()) this.emit({ type: 'transition', at: now, nodeId: t.nodeId, from: t.from, to: t.to });
+    return true;
+  }
+
+  private completeAttempt(c: Completion, now: number, muts: Mutation[], finishIdx: number[], events: { type: string; nodeId?: string; attempt?: number; data?: unknown }[]): void {
+    const { nodeId, attempt, result } = c;
+    this.inFlight.delete(nodeId);
+    const timer = this.timers.get(nodeId);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(nodeId);
+    const n = this.machine.get(nodeId);
+    const d = this.dispatches.get(nodeId);
+    if (n.phase !== 'dispatched' || n.attempts !== attempt) return; // reloaded meanwhile: the store decides
+    const metrics = {
+      ...(result.cpuMs !== undefined ? { cpuMs: result.cpuMs } : {}),
+      ...(result.peakRssMb !== undefined ? { peakRssMb: result.peakRssMb } : {}),
+      ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+    };
+    if (result.read?.length || result.written?.length) {
+      muts.push({
+        type: 'lineage',
+        records: [
+          ...(result.read ?? []).map((sha256) => ({ runId: this.runId, nodeId, attempt, sha256, direction: 'read' as const })),
+          ...(result.written ?? []).map((sha256) => ({ runId: this.runId, nodeId, attempt, sha256, direction: 'write' as const })),
+        ],
+      });
+    }
+    if (result.ok) {
+      this.dispatches.delete(nodeId);
+      this.machine.succeed(nodeId, result.output);
+      finishIdx.push(muts.length);
+      muts.push({ type: 'finish', runId: this.runId, nodeId, attempt, owner: this.o.owner, nodeState: 'succeeded', attemptState: 'succeeded', at: now, output: result.output, ...metrics });
+      if (d?.key && d.parts) muts.push({ type: 'putCache', entry: { key: d.key, task: n.spec.task!, runId: this.runId, nodeId, output: result.output, parts: d.parts, createdAt: now } });
+      events.push({ type: 'attempt_succeeded', nodeId, attempt });
+      return;
+    }
+    const def = this.o.tasks.get(n.spec.task!);
+    const policy = normalizeRetry(n.spec.options?.retries ?? def?.options.retries);
+    const retryNo = attempt - n.retryBase; // attempts made since the last resume
+    const allowed = result.retryable && result.kind !== 'cancelled' && retryNo <= policy.retries && !this.cancelRequested;
+    const notBefore = now + backoffDelay(policy, retryNo);
+    const phase = result.kind === 'cancelled' ? (this.machine.cancel(nodeId), 'cancelled' as const) : this.machine.fail(nodeId, result.message, { allowed, notBefore });
+    if (phase !== 'retrying') this.dispatches.delete(nodeId);
+    finishIdx.push(muts.length);
+    muts.push({
+      type: 'finish',
+      runId: this.runId,
+      nodeId,
+      attempt,
+      owner: this.o.owner,
+      nodeState: phase === 'retrying' ? 'retrying' : phase === 'cancelled' ? 'cancelled' : 'failed',
+      attemptState: result.kind === 'cancelled' ? 'cancelled' : 'failed',
+      at: now,
+      error: result.message,
+      errorKind: result.kind,
+      ...(phase === 'retrying' ? { notBefore } : {}),
+      ...metrics,
+    });
+    events.push({ type: 'attempt_failed', nodeId, attempt, data: { kind: result.kind, message: result.message, retry: phase === 'retrying' ? { at: notBefore } : undefined } });
+    if (result.stack) this.bufferLog(nodeId, attempt, 'stderr', `${result.stack}\n`);
+  }
+
+  private applyEvaluation(id: string, ev: Evaluation, now: number, muts: Mutation[], events: { type: string; nodeId?: string; data?: unknown }[], toLookup: { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> }[]): void {
+    const n = this.machine.get(id);
+    const from: ('pending' | 'running')[] = n.expansion ? ['running'] : ['pending'];
+    switch (ev.kind) {
+      case 'skip':
+        this.machine.skip(id);
+        muts.push({ type: 'setState', runId: this.runId, nodeId: id, from, state: 'skipped', at: now });
+        events.push({ type: 'node_skipped', nodeId: id, data: { reason: ev.reason } });
+        return;
+      case 'fail':
+        this.machine.fail(id, ev.message, { allowed: false, notBefore: 0 });
+        muts.push({ type: 'setState', runId: this.runId, nodeId: id, from, state: 'failed', at: now, error: ev.message });
+        events.push({ type: 'node_failed', nodeId: id, data: { message: ev.message } });
+        return;
+      case 'succeed':
+        this.machine.succeed(id, ev.output);
+        muts.push({ type: 'setState', runId: this.runId, nodeId: id, from, state: 'succeeded', at: now, output: ev.output });
+        return;
+      case 'expand':
+        this.machine.add(ev.nodes.map((spec) => ({ spec, phase: 'pending' as const })));
+        if (ev.nodes.length) {
+          const seq0 = this.machine.nodes.size - ev.nodes.length;
+          muts.push({ type: 'insertNodes', nodes: ev.nodes.map((spec, i) => ({ runId: this.runId, id: spec.id, seq: seq0 + i, spec, state: 'pending', attempts: 0, retryBase: 0 })) });
+        }
+        muts.push({ type: 'setState', runId: this.runId, nodeId: id, from: ['pending'], state: 'running', at: now, expansion: ev.expansion });
+        events.push({ type: 'node_expanded', nodeId: id, data: { nodes: ev.nodes.length, ...(ev.expansion.branch !== undefined ? { branch: ev.expansion.branch } : {}) } });
+        this.machine.expand(id, ev.expansion, ev.newDeps);
+        return;
+      case 'dispatch':
+        toLookup.push({ id, ev });
+        return;
+    }
+  }
+
+  private async lookupCache(items: { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> }[], now: number, muts: Mutation[], events: { type: string; nodeId?: string; data?: unknown }[]): Promise<void> {
+    const keyed: { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }>; key?: string; parts?: KeyParts }[] = [];
+    for (const it of items) {
+      const def = it.ev.def;
+      const cacheOn = (this.machine.get(it.id).spec.options?.cache ?? def.options.cache) !== false;
+      if (!cacheOn) {
+        keyed.push(it);
+        continue;
+      }
+      try {
+        const { key, parts } = cacheKey(def, it.ev.input, it.ev.value, it.ev.env);
+        keyed.push({ ...it, key, parts });
+      } catch (err) {
+        // A code hash that cannot be computed disables caching for this node rather than failing it.
+        events.push({ type: 'cache_key_failed', nodeId: it.id, data: { message: messageOf(err) } });
+        keyed.push(it);
+      }
+    }
+    const keys = keyed.filter((k) => k.key).map((k) => k.key!);
+    const hits = keys.length ? await this.o.store.lookupCache(keys) : new Map();
+    for (const k of keyed) {
+      if (k.parts && 'hash' in k.parts.code && !this.codeRecorded.has(k.parts.code.hash)) {
+        this.codeRecorded.add(k.parts.code.hash);
+        muts.push({ type: 'putCode', hash: k.parts.code.hash, task: k.parts.task, parts: taskCodeHash(k.ev.def).parts, at: now });
+      }
+      const keyed = { input: k.ev.input, ...(k.key ? { key: k.key, parts: k.parts } : {}) };
+      const hit = k.key ? hits.get(k.key) : undefined;
+      if (hit) {
+        const from = `${hit.runId}/${hit.nodeId}`;
+        this.machine.succeed(k.id, hit.output, from);
+        muts.push({ type: 'setState', runId: this.runId, nodeId: k.id, from: ['pending', 'running'], state: 'succeeded', at: now, output: hit.output, cachedFrom: from, ...keyed });
+        events.push({ type: 'cache_hit', nodeId: k.id, data: { from } });
+        continue;
+      }
+      this.dispatches.set(k.id, {
+        input: k.ev.input,
+        ...(k.key ? { key: k.key, parts: k.parts! } : {}),
+        executor: k.ev.executor,
+        env: k.ev.env,
+        ...(k.ev.timeoutMs !== undefined ? { timeoutMs: k.ev.timeoutMs } : {}),
+        demand: k.ev.demand,
+      });
+      this.machine.enqueue(k.id, k.ev.demand);
+    }
+  }
+
+  private executorFor(nodeId: string): Executor {
+    const name = this.dispatches.get(nodeId)?.executor ?? this.o.defaultExecutor;
+    const ex = this.o.executors[name];
+    if (!ex) throw new BatonError('usage', `Executor "${name}" (for node "${nodeId}") is not configured. Available: ${Object.keys(this.o.executors).join(', ')}.`);
+    return ex;
+  }
+
+  private start(nodeId: string, attempt: number): void {
+    const d = this.dispatches.get(nodeId)!;
+    const n = this.machine.get(nodeId);
+    const def = this.o.tasks.get(n.spec.task!)!;
+    this.inFlight.set(nodeId, attempt);
+    const executor = this.executorFor(nodeId);
+    if (d.timeoutMs !== undefined) {
+      const t = setTimeout(() => executor.cancel(this.runId, nodeId, attempt, 'timeout'), d.timeoutMs);
+      t.unref?.();
+      this.timers.set(nodeId, t);
+    }
+    executor.submit(
+      {
+        runId: this.runId,
+        nodeId,
+        task: def.options.name,
+        attempt,
+        modules: def.location ? [def.location.file] : [],
+        input: d.input,
+        ...(d.timeoutMs !== undefined ? { timeoutMs: d.timeoutMs } : {}),
+        resources: { cpu: d.demand.cpu, memoryMB: d.demand.memoryMB, gpu: d.demand.gpu },
+        env: d.env,
+      },
+      {
+        log: (stream, text) => {
+          this.bufferLog(nodeId, attempt, stream, text);
+          this.emit({ type: 'log', at: this.o.clock.now(), nodeId, attempt, stream, text });
+        },
+        done: (result) => {
+          this.inbox.push({ nodeId, attempt, result });
+          this.poke();
+        },
+      },
+    );
+  }
+
+  private bufferLog(nodeId: string, attempt: number, stream: 'stdout' | 'stderr', text: string): void {
+    const key = `${nodeId}\u0000${attempt}\u0000${stream}`;
+    const b = this.logBuffer.get(key);
+    if (b) b.text += text;
+    else this.logBuffer.set(key, { nodeId, attempt, stream, text });
+  }
+
+  private idle(): Promise<void> {
+    if (this.inbox.length) return Promise.resolve();
+    const now = this.o.clock.now();
+    const candidates = [this.lastPoll + this.pollMs - now, this.lastRenew + this.leaseMs / 3 - now];
+    const wakeAt = this.machine.nextWakeup();
+    if (wakeAt !== undefined) candidates.push(wakeAt - now);
+    const delay = Math.max(1, Math.min(...candidates));
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, delay);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async finish(): Promise<RunOutcome> {
+    const now = this.o.clock.now();
+    const status = this.machine.outcome();
+    let output: StoredValue | undefined;
+    let error: string | undefined;
+    const run = await this.requireRun();
+    if (status === 'succeeded') {
+      try {
+        output = await this.values.encode(run.outputBinding);
+      } catch (err) {
+        error = `The workflow's output could not be assembled: ${messageOf(err)}`;
+      }
+    } else {
+      const failed = [...this.machine.nodes.values()].filter((n) => n.phase === 'failed');
+      error = status === 'cancelled' ? 'cancelled' : `${failed.length} task(s) failed: ${failed.slice(0, 5).map((n) => `${n.spec.id} (${(n.error ?? '').split('\n')[0]})`).join('; ')}`;
+    }
+    const final = error && status === 'succeeded' ? 'failed' : status;
+    await this.o.store.apply([
+      { type: 'updateRun', runId: this.runId, status: final, ...(output ? { output } : {}), error: error ?? null, endedAt: now, owner: null },
+      { type: 'events', events: [{ runId: this.runId, at: now, type: 'run_finished', data: { status: final } }] },
+    ]);
+    this.emit({ type: 'run', at: now, status: final, ...(error ? { message: error } : {}) });
+    return { runId: this.runId, status: final, ...(output ? { output } : {}), ...(error ? { error } : {}) };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Executor: runs one task attempt somewhere (this thread, a worker thread, a child process, later a queue worker)
+ * and reports what happened through the sink. Executors never touch the metadata store; the engine records
+ * everything they report. A queue-backed executor for many machines implements this same port.
+ */
+import type { Resources } from '../sdk/task.ts';
+import type { StoredValue } from './metadata.ts';
+
+export interface AttemptRequest {
+  runId: string;
+  nodeId: string;
+  task: string;
+  attempt: number;
+  /** Module files to import so that the task is registered (worker threads/processes). */
+  modules: string[];
+  /** The encoded input value. */
+  input: StoredValue;
+  timeoutMs?: number;
+  resources: Required<Resources>;
+  /** Names of environment variables passed through (declared by the task). */
+  env: Record<string, string>;
+}
+
+export interface AttemptMetrics {
+  cpuMs?: number;
+  peakRssMb?: number;
+  exitCode?: number;
+  /** Artifacts the attempt read and wrote, for lineage. */
+  read?: string[];
+  written?: string[];
+}
+
+export type AttemptResult =
+  | ({ ok: true; output: StoredValue } & AttemptMetrics)
+  | ({ ok: false; kind: 'user' | 'input' | 'output' | 'timeout' | 'crash' | 'cancelled'; message: string; stack?: string; retryable: boolean } & AttemptMetrics);
+
+export interface AttemptSink {
+  log(stream: 'stdout' | 'stderr', text: string): void;
+  done(result: AttemptResult): void;
+}
+
+export interface Executor {
+  readonly name: string;
+  /** Starts the attempt; must call sink.done exactly once. */
+  submit(request: AttemptRequest, sink: AttemptSink): void;
+  /** Asks a running attempt to stop; the executor then reports it done with kind 'cancelled' or 'timeout'. */
+  cancel(runId: string, nodeId: string, attempt: number, reason: 'cancelled' | 'timeout'): void;
+  close(): Promise<void>;
+}

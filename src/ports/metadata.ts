@@ -1,0 +1,247 @@
+/**
+ * MetadataStore: runs, nodes, task attempts, the event log, logs, cache entries and lineage. One SQL schema serves
+ * SQLite and PostgreSQL; every adapter passes the same conformance suite (src/stores/metadata/conformance.ts).
+ *
+ * Writes go through `apply(mutations)`: the mutations of one engine step are committed in ONE transaction, in order,
+ * and the result tells which conditional ones (claims, fenced finishes) took effect. That is the engine's group
+ * commit and its guard against double dispatch when several engines share a store.
+ */
+import type { NodeSpec } from '../engine/graph.ts';
+import type { Binding } from '../sdk/refs.ts';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type NodeState =
+  | 'pending'
+  | 'running'
+  | 'retrying'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'upstream_failed'
+  | 'cancelled';
+export type AttemptState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
+
+/** A value as stored: inline encoded JSON, or the sha256 of an artifact holding it; `hash` identifies the value. */
+export interface StoredValue {
+  json?: string;
+  ref?: string;
+  hash: string;
+}
+
+export interface RunRecord {
+  id: string;
+  workflow: string;
+  status: RunStatus;
+  /** Absolute path of the workflow file, so resume can load it again. */
+  file: string;
+  params: unknown;
+  /** Engine options the run was started with (executor, pools, capacity). */
+  options: Record<string, unknown>;
+  codeHash?: string;
+  /** Artifact sha256 of the bundled workflow code (the code snapshot). */
+  codeRef?: string;
+  outputBinding: Binding;
+  output?: StoredValue;
+  error?: string;
+  cancelRequested: boolean;
+  owner?: string;
+  createdAt: number;
+  endedAt?: number;
+}
+
+export interface NodeRecord {
+  runId: string;
+  id: string;
+  /** Creation order within the run. */
+  seq: number;
+  spec: NodeSpec;
+  state: NodeState;
+  /** Attempts made so far (attempt numbers are 1-based and never reused). */
+  attempts: number;
+  /** Attempts before the last resume: retries are counted from here. */
+  retryBase: number;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  notBefore?: number;
+  output?: StoredValue;
+  input?: StoredValue;
+  cacheKey?: string;
+  cacheParts?: unknown;
+  cachedFrom?: string;
+  /** For map and dynamic nodes once expanded. */
+  expansion?: { count?: number; result?: Binding; branch?: boolean };
+  error?: string;
+  startedAt?: number;
+  endedAt?: number;
+}
+
+export interface AttemptRecord {
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  state: AttemptState;
+  executor: string;
+  owner: string;
+  startedAt: number;
+  endedAt?: number;
+  error?: string;
+  errorKind?: string;
+  cpuMs?: number;
+  peakRssMb?: number;
+  exitCode?: number;
+}
+
+export interface EventRecord {
+  runId: string;
+  seq?: number;
+  at: number;
+  type: string;
+  nodeId?: string;
+  attempt?: number;
+  data?: unknown;
+}
+
+export interface LogRecord {
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  seq?: number;
+  stream: 'stdout' | 'stderr';
+  at: number;
+  text: string;
+}
+
+export interface CacheEntry {
+  key: string;
+  task: string;
+  runId: string;
+  nodeId: string;
+  output: StoredValue;
+  parts: unknown;
+  createdAt: number;
+}
+
+export interface LineageRecord {
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  sha256: string;
+  direction: 'read' | 'write';
+}
+
+export interface EngineRecord {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+/** One write. Conditional mutations (`claim`, `finish`, `setState` with `from`) report whether they applied. */
+export type Mutation =
+  | { type: 'insertRun'; run: RunRecord }
+  | { type: 'updateRun'; runId: string; status?: RunStatus; output?: StoredValue; error?: string | null; endedAt?: number | null; owner?: string | null; cancelRequested?: boolean; codeHash?: string; codeRef?: string }
+  | { type: 'insertNodes'; nodes: NodeRecord[] }
+  /** Starts attempt `attempt` if the node is still claimable: pending, retrying past notBefore, or running under an expired or dead owner's lease. */
+  | {
+      type: 'claim';
+      runId: string;
+      nodeId: string;
+      attempt: number;
+      owner: string;
+      leaseUntil: number;
+      now: number;
+      deadOwners: string[];
+      executor: string;
+      /** Dependencies that must be succeeded in the store (guards against a stale view). */
+      deps?: string[];
+      /** The input the attempt runs with, and its cache key (recorded for replay and `cache explain`). */
+      input?: StoredValue;
+      key?: string;
+      parts?: unknown;
+    }
+  /** Ends attempt `attempt` if it still holds the node (fencing): sets the node's state and output. */
+  | {
+      type: 'finish';
+      runId: string;
+      nodeId: string;
+      attempt: number;
+      owner: string;
+      nodeState: NodeState;
+      attemptState: AttemptState;
+      at: number;
+      output?: StoredValue;
+      error?: string;
+      errorKind?: string;
+      notBefore?: number;
+      cpuMs?: number;
+      peakRssMb?: number;
+      exitCode?: number;
+    }
+  /** Sets node state without an attempt (cache hit, skip, expansion, cancel, resume). Only from the listed states. */
+  | {
+      type: 'setState';
+      runId: string;
+      nodeId: string;
+      from: NodeState[];
+      state: NodeState;
+      at: number;
+      output?: StoredValue;
+      cachedFrom?: string;
+      error?: string | null;
+      expansion?: NodeRecord['expansion'];
+      retryBase?: number;
+      input?: StoredValue;
+      key?: string;
+      parts?: unknown;
+    }
+  /** Records the input a task node will run with (for replay) and its cache key. */
+  | { type: 'setInput'; runId: string; nodeId: string; input: StoredValue; key?: string; parts?: unknown }
+  | { type: 'renewLeases'; owner: string; leaseUntil: number }
+  /** Records what a code hash is made of (once per hash), so a cache miss can say which file changed. */
+  | { type: 'putCode'; hash: string; task: string; parts: unknown; at: number }
+  | { type: 'events'; events: EventRecord[] }
+  | { type: 'logs'; logs: LogRecord[] }
+  | { type: 'putCache'; entry: CacheEntry }
+  | { type: 'lineage'; records: LineageRecord[] };
+
+export interface RunFilter {
+  status?: RunStatus;
+  workflow?: string;
+  limit?: number;
+  /** Only runs created before this time (paging). */
+  before?: number;
+}
+
+export interface MetadataStore {
+  /** Human-readable location, e.g. `sqlite:/path/.baton/baton.db`. */
+  readonly url: string;
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema. Safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** Applies the mutations in one transaction, in order. Returns, per mutation, whether it took effect. */
+  apply(mutations: readonly Mutation[]): Promise<boolean[]>;
+
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** Resolves a unique id prefix (like git) to a run id. */
+  findRunIds(prefix: string): Promise<string[]>;
+  getNodes(runId: string): Promise<NodeRecord[]>;
+  getNode(runId: string, nodeId: string): Promise<NodeRecord | undefined>;
+  getAttempts(runId: string, nodeId?: string): Promise<AttemptRecord[]>;
+  getEvents(runId: string, afterSeq?: number, limit?: number): Promise<EventRecord[]>;
+  getLogs(runId: string, options?: { nodeId?: string; attempt?: number; afterSeq?: number }): Promise<LogRecord[]>;
+  getLineage(runId: string, nodeId?: string): Promise<LineageRecord[]>;
+  /** Cache entries for the given keys. */
+  lookupCache(keys: readonly string[]): Promise<Map<string, CacheEntry>>;
+  /** The recorded parts of code hashes. */
+  getCode(hashes: readonly string[]): Promise<Map<string, unknown>>;
+  /** Most recent cache entries of a task (to explain a miss). */
+  recentCacheEntries(task: string, limit: number): Promise<CacheEntry[]>;
+
+  registerEngine(engine: EngineRecord): Promise<void>;
+  heartbeatEngine(id: string, at: number): Promise<void>;
+  getEngines(ids: readonly string[]): Promise<EngineRecord[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,114 @@
+/**
+ * Runs one attempt of a task in the current process: decode the input, validate it, run the user's code (or the
+ * command), validate and encode the output. Every executor calls this, so behaviour is the same everywhere. This
+ * is the one place user errors are wrapped: the result says whether the input, the code or the output was at fault.
+ */
+import { mkdtempSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { runCommand, type CommandRun } from '../executors/command/run.ts';
+import type { ArtifactStore } from '../ports/artifacts.ts';
+import type { AttemptRequest, AttemptResult } from '../ports/executor.ts';
+import type { TaskContext } from '../sdk/context.ts';
+import type { TaskDefinition } from '../sdk/task.ts';
+import { collectRefs, decodeValue, encodeValue } from '../values/codec.ts';
+import { artifactAccess } from './artifact-access.ts';
+
+export interface ExecuteOptions {
+  artifacts: ArtifactStore;
+  signal: AbortSignal;
+  log: (stream: 'stdout' | 'stderr', text: string) => void;
+  inlineLimit?: number;
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? `"${i.path.join('.')}"` : 'the value'}: ${i.message}`)
+    .join('; ');
+}
+
+function failure(kind: 'user' | 'input' | 'output' | 'cancelled' | 'timeout', message: string, retryable: boolean, err?: unknown): AttemptResult {
+  const stack = err instanceof Error ? err.stack : undefined;
+  return { ok: false, kind, message, retryable, ...(stack ? { stack } : {}) };
+}
+
+export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, opts: ExecuteOptions): Promise<AttemptResult> {
+  const name = def.options.name;
+  let input: unknown;
+  try {
+    input = await decodeValue(req.input, opts.artifacts);
+  } catch (err) {
+    return failure('input', `Task "${req.nodeId}" could not read its input: ${err instanceof Error ? err.message : String(err)}`, true, err);
+  }
+  const parsed = def.inputSchema.safeParse(input);
+  if (!parsed.success) {
+    return failure('input', `Task "${req.nodeId}" (${name}) got an input that does not match its schema: ${describeIssues(parsed.error)}. Fix the upstream output or the wiring.`, false);
+  }
+  let workDir: string | undefined;
+  const scratch = async () => (workDir ??= await mkdtemp(join(tmpdir(), `baton-${name}-`)));
+  const access = artifactAccess(opts.artifacts, scratch);
+  for (const ref of collectRefs(parsed.data)) access.readSet.add(ref);
+  let commandStats: CommandRun | undefined;
+  const withStats = (r: AttemptResult): AttemptResult => (commandStats?.stats ? { ...r, ...commandStats.stats } : r);
+  try {
+    let raw: unknown;
+    try {
+      if (def.kind === 'command') {
+        const run: CommandRun = { access, signal: opts.signal, log: opts.log, scratch, env: req.env, nodeId: req.nodeId };
+        commandStats = run;
+        raw = await runCommand(def, parsed.data, run);
+      } else {
+        const ctx = {
+          runId: req.runId,
+          nodeId: req.nodeId,
+          task: name,
+          attempt: req.attempt,
+          signal: opts.signal,
+          artifacts: access,
+        } as unknown as TaskContext;
+        // The scratch folder is created on first use: tasks that never ask for it cost no file-system calls.
+        Object.defineProperty(ctx, 'workDir', { enumerable: true, get: () => (workDir ??= mkdtempSync(join(tmpdir(), `baton-${name}-`))) });
+        raw = await raceAbort(Promise.resolve().then(() => def.fn!(parsed.data, ctx)), opts.signal);
+      }
+    } catch (err) {
+      if (opts.signal.aborted) {
+        const reason = opts.signal.reason === 'timeout' ? 'timeout' : 'cancelled';
+        return withStats(failure(reason, reason === 'timeout' ? `Task "${req.nodeId}" timed out after ${req.timeoutMs} ms.` : `Task "${req.nodeId}" was cancelled.`, reason === 'timeout', err));
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      const commandFailure = (err as { batonKind?: 'output' | 'user' }).batonKind;
+      return withStats(failure(commandFailure ?? 'user', `Task "${req.nodeId}" failed: ${message}`, commandFailure !== 'output', err));
+    }
+    const out = def.outputSchema.safeParse(raw);
+    if (!out.success) {
+      return withStats(failure('output', `Task "${req.nodeId}" (${name}) returned an output that does not match its schema: ${describeIssues(out.error)}. Fix the task so it returns what its output schema declares.`, false));
+    }
+    const encoded = await encodeValue(out.data, opts.artifacts, opts.inlineLimit);
+    for (const w of encoded.written) access.writtenSet.add(w);
+    for (const r of encoded.refs) if (!access.readSet.has(r)) access.writtenSet.add(r);
+    return withStats({ ok: true, output: encoded.stored, read: [...access.readSet], written: [...access.writtenSet] });
+  } finally {
+    if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error(String(signal.reason)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * What a running task sees besides its input: identity of the attempt, a cancellation signal, a scratch folder and
+ * access to the artifact store. The same context is given by every executor (inline, threads, processes).
+ */
+import type { DirHandle, FileHandle } from './handles.ts';
+
+export interface ArtifactAccess {
+  /** Stores a file (streamed, hashed) and returns its handle. */
+  putFile(path: string, options?: { name?: string; format?: string }): Promise<FileHandle>;
+  /** Stores bytes or a string as a file and returns its handle. */
+  putBytes(data: Uint8Array | string, name: string, options?: { format?: string }): Promise<FileHandle>;
+  /** Stores every file under a directory and returns a handle to the whole tree. */
+  putDir(path: string, options?: { name?: string }): Promise<DirHandle>;
+  /** A local path to read the file from (read-only; do not modify it). */
+  path(handle: FileHandle): Promise<string>;
+  /** Materialises a directory handle into a fresh folder and returns its path. */
+  dirPath(handle: DirHandle): Promise<string>;
+  /** Reads a whole file into memory. */
+  read(handle: FileHandle): Promise<Buffer>;
+}
+
+export interface TaskContext {
+  readonly runId: string;
+  /** The node in the run's graph, e.g. `train[3]`. */
+  readonly nodeId: string;
+  readonly task: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Aborted when the attempt is cancelled or times out; long tasks should pass it on or check it. */
+  readonly signal: AbortSignal;
+  /** A fresh folder for this attempt's scratch files; removed after the attempt. */
+  readonly workDir: string;
+  readonly artifacts: ArtifactAccess;
+}

@@ -1,0 +1,18 @@
+/**
+ * What a pipeline file imports: `import { task, workflow, map, when, dynamic, z } from 'baton'`.
+ * No vendor code lives behind this entry point.
+ */
+export { z } from 'zod';
+export { task } from './task.ts';
+export type { Task, TaskSpec, TaskOptions, CallOptions, Resources, RetryPolicy, ExecutorName, TaskDefinition } from './task.ts';
+export { command } from './command.ts';
+export type { CommandSpec } from './command.ts';
+export { workflow, isWorkflow } from './workflow.ts';
+export type { Workflow, WorkflowOptions } from './workflow.ts';
+export { map, when, dynamic } from './build.ts';
+export type { Unwire } from './build.ts';
+export { ref } from './refs.ts';
+export type { Ref, Wire } from './refs.ts';
+export { file, dir, table, bytes, FileHandleSchema, DirHandleSchema, isFileHandle, isDirHandle } from './handles.ts';
+export type { FileHandle, DirHandle } from './handles.ts';
+export type { TaskContext, ArtifactAccess } from './context.ts';

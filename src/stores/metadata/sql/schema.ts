@@ -1,0 +1,152 @@
+/**
+ * Versioned migrations of the metadata schema, written once for both dialects. Types differ only in a few words
+ * (integer keys, big integers), filled in per dialect. Add a migration by appending to MIGRATIONS; never edit one
+ * that has shipped.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: (d: DialectWords) => string[];
+}
+
+export interface DialectWords {
+  /** Auto-increment primary key column type. */
+  serial: string;
+  bigint: string;
+}
+
+export const DIALECT_WORDS: Record<'sqlite' | 'postgres', DialectWords> = {
+  sqlite: { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', bigint: 'INTEGER' },
+  postgres: { serial: 'BIGSERIAL PRIMARY KEY', bigint: 'BIGINT' },
+};
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'core: runs, nodes, attempts, events, logs, cache, lineage, code versions, engines',
+    sql: (d) => [
+      `CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        status TEXT NOT NULL,
+        file TEXT NOT NULL,
+        params TEXT NOT NULL,
+        options TEXT NOT NULL,
+        code_hash TEXT,
+        code_ref TEXT,
+        output_binding TEXT NOT NULL,
+        output_json TEXT,
+        output_ref TEXT,
+        output_hash TEXT,
+        error TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        owner TEXT,
+        created_at ${d.bigint} NOT NULL,
+        ended_at ${d.bigint}
+      )`,
+      `CREATE INDEX runs_created ON runs (created_at)`,
+      `CREATE INDEX runs_workflow ON runs (workflow, created_at)`,
+      `CREATE INDEX runs_status ON runs (status, created_at)`,
+      `CREATE TABLE nodes (
+        run_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        spec TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        retry_base INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until ${d.bigint},
+        not_before ${d.bigint},
+        output_json TEXT,
+        output_ref TEXT,
+        output_hash TEXT,
+        input_json TEXT,
+        input_ref TEXT,
+        input_hash TEXT,
+        cache_key TEXT,
+        cache_parts TEXT,
+        cached_from TEXT,
+        expansion TEXT,
+        error TEXT,
+        started_at ${d.bigint},
+        ended_at ${d.bigint},
+        PRIMARY KEY (run_id, id)
+      )`,
+      `CREATE INDEX nodes_lease ON nodes (lease_owner) WHERE state = 'running'`,
+      `CREATE TABLE attempts (
+        run_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        executor TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        started_at ${d.bigint} NOT NULL,
+        ended_at ${d.bigint},
+        error TEXT,
+        error_kind TEXT,
+        cpu_ms DOUBLE PRECISION,
+        peak_rss_mb DOUBLE PRECISION,
+        exit_code INTEGER,
+        PRIMARY KEY (run_id, node_id, attempt)
+      )`,
+      `CREATE TABLE events (
+        seq ${d.serial},
+        run_id TEXT NOT NULL,
+        at ${d.bigint} NOT NULL,
+        type TEXT NOT NULL,
+        node_id TEXT,
+        attempt INTEGER,
+        data TEXT
+      )`,
+      `CREATE INDEX events_run ON events (run_id, seq)`,
+      `CREATE TABLE logs (
+        seq ${d.serial},
+        run_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        stream TEXT NOT NULL,
+        at ${d.bigint} NOT NULL,
+        text TEXT NOT NULL
+      )`,
+      `CREATE INDEX logs_run ON logs (run_id, node_id, seq)`,
+      `CREATE TABLE cache (
+        key TEXT PRIMARY KEY,
+        task TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        output_json TEXT,
+        output_ref TEXT,
+        output_hash TEXT NOT NULL,
+        parts TEXT NOT NULL,
+        created_at ${d.bigint} NOT NULL
+      )`,
+      `CREATE INDEX cache_task ON cache (task, created_at)`,
+      `CREATE TABLE lineage (
+        run_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        PRIMARY KEY (run_id, node_id, attempt, sha256, direction)
+      )`,
+      `CREATE INDEX lineage_sha ON lineage (sha256)`,
+      `CREATE TABLE code_versions (
+        hash TEXT PRIMARY KEY,
+        task TEXT NOT NULL,
+        parts TEXT NOT NULL,
+        created_at ${d.bigint} NOT NULL
+      )`,
+      `CREATE TABLE engines (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at ${d.bigint} NOT NULL,
+        heartbeat_at ${d.bigint} NOT NULL
+      )`,
+    ],
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
