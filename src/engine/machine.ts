@@ -263,6 +263,16 @@ export class RunMachine {
     return picked;
   }
 
+  /** The next `limit` ready nodes in queue order (not taken, and not in `skip`): candidates to claim ahead. */
+  peekReady(limit: number, skip: ReadonlyMap<string, unknown>): string[] {
+    const out: string[] = [];
+    for (let i = this.queueHead; i < this.queue.length && out.length < limit; i++) {
+      const id = this.queue[i]!;
+      if (this.nodes.get(id)!.phase === 'ready' && !skip.has(id)) out.push(id);
+    }
+    return out;
+  }
+
   private full(): boolean {
     return this.used.cpu >= this.capacity.cpu && this.capacity.cpu > 0;
   }

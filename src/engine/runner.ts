@@ -54,6 +54,10 @@ export interface DriverOptions {
   leaseMs?: number;
   /** How often to look for cancellation and other engines' progress. @default 250 */
   pollMs?: number;
+  /** Longest time a decision may wait in the group-commit buffer. @default 10 */
+  commitDelayMs?: number;
+  /** Ready nodes to keep claimed beyond free capacity. @default max(16, 4 × CPUs) */
+  claimAhead?: number;
   onEvent?: (e: RunnerEvent) => void;
   /** Environment values for tasks that declare `env`. @default process.env */
   env?: Record<string, string | undefined>;
@@ -99,6 +103,7 @@ export class RunDriver {
   private lastRenew = 0;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly commitDelayMs: number;
 
   constructor(
     readonly runId: string,
@@ -106,6 +111,8 @@ export class RunDriver {
   ) {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.pollMs = o.pollMs ?? 250;
+    this.commitDelayMs = o.commitDelayMs ?? 10;
+    this.claimAhead = o.claimAhead ?? Math.max(16, Math.ceil(4 * o.capacity.cpu));
     this.values = new ValueResolver(o.artifacts, (id) => this.machine.get(id).output);
   }
 
@@ -138,11 +145,23 @@ export class RunDriver {
         const progressed = await this.tick();
         if (this.needsReload) {
           this.needsReload = false;
+          await this.flush();
           await this.reload();
           continue;
         }
-        if (!progressed) await this.idle();
+        if (!progressed) {
+          if (this.buffer.length) {
+            // Results of running attempts may arrive within the commit delay: wait for them (or the deadline)
+            // so one commit covers them too; otherwise make everything decided so far durable now.
+            const left = this.bufferSince + this.commitDelayMs - this.o.clock.now();
+            if (this.inFlight.size > 0 && left > 0) await this.idle(left);
+            else await this.flush();
+          } else {
+            await this.idle();
+          }
+        }
       }
+      await this.flush();
       return await this.finish();
     } finally {
       for (const t of this.timers.values()) clearTimeout(t);
@@ -170,7 +189,9 @@ export class RunDriver {
         if (!e || (e.host === this.o.host && !this.o.isProcessAlive(e.pid)) || e.heartbeatAt + this.leaseMs < now) dead.add(id);
       }
     }
+    dead.add(this.o.owner); // our own claims that are not in flight (claimed ahead) may be taken again
     this.deadOwners = dead;
+    this.preclaimed.clear();
     this.machine = new RunMachine(this.o.capacity, this.o.pools);
     this.values.clear();
     const mine: { id: string; demand: Demand }[] = [];
@@ -208,6 +229,7 @@ export class RunDriver {
       case 'running':
         if (r.spec.kind !== 'task') return r.expansion ? 'expanded' : 'pending';
         if (r.leaseOwner === this.o.owner && this.inFlight.get(r.id) === r.attempts) return 'dispatched';
+        if (r.leaseOwner === this.o.owner) return 'pending'; // claimed ahead but never started: claim it again
         if (!r.leaseOwner || dead.has(r.leaseOwner) || (r.leaseUntil ?? 0) < now) return 'pending';
         return 'foreign';
       default:
@@ -216,11 +238,61 @@ export class RunDriver {
   }
 
   /** One step. Returns whether anything happened. */
+  /**
+   * Group commit. Mutations of several steps are committed together, in order, in one transaction: when an
+   * attempt waits for its claim, when the engine would otherwise wait, or after `commitDelayMs`. An attempt starts
+   * before its claim is committed only when no other engine could claim it: one of its dependencies' success is
+   * still in this buffer, so in the store the node is not ready for anyone else. A crash loses at most the
+   * buffered (uncommitted) decisions; the store only ever holds a consistent prefix of them.
+   */
+  private buffer: Mutation[] = [];
+  private bufferFinishes: number[] = [];
+  private bufferClaims: { idx: number; nodeId: string; attempt: number; started: boolean; ahead?: boolean }[] = [];
+  /** Nodes claimed ahead of free capacity (committed claims, not started yet): nodeId → attempt. */
+  private readonly preclaimed = new Map<string, number>();
+  private readonly claimAhead: number;
+  private bufferSince = 0;
+  private readonly uncommittedSuccess = new Set<string>();
+
+  private async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const muts = this.buffer;
+    const finishes = this.bufferFinishes;
+    const claims = this.bufferClaims;
+    this.buffer = [];
+    this.bufferFinishes = [];
+    this.bufferClaims = [];
+    this.uncommittedSuccess.clear();
+    const results = await this.o.store.apply(muts);
+    for (const i of finishes) if (!results[i]) this.needsReload = true;
+    for (const c of claims) {
+      if (c.ahead) {
+        if (!results[c.idx] && this.preclaimed.get(c.nodeId) === c.attempt) {
+          this.preclaimed.delete(c.nodeId);
+          this.machine.lostClaim(c.nodeId);
+          this.dispatches.delete(c.nodeId);
+        }
+        continue;
+      }
+      if (results[c.idx]) {
+        if (!c.started) {
+          this.machine.claimed(c.nodeId, c.attempt);
+          this.start(c.nodeId, c.attempt);
+        }
+      } else if (c.started) {
+        this.needsReload = true; // cannot happen unless the store was changed behind our back: re-read it
+      } else {
+        this.machine.lostClaim(c.nodeId);
+        this.dispatches.delete(c.nodeId);
+      }
+    }
+  }
+
   private async tick(): Promise<boolean> {
     const now = this.o.clock.now();
     const muts: Mutation[] = [];
     const finishIdx: number[] = [];
-    const claimIdx: { idx: number; nodeId: string; attempt: number }[] = [];
+    const claimIdx: { idx: number; nodeId: string; attempt: number; started: boolean; ahead?: boolean }[] = [];
     let progressed = false;
 
     // Cancellation and other engines' progress.
@@ -239,7 +311,8 @@ export class RunDriver {
       for (const [nodeId, attempt] of this.inFlight) this.executorFor(nodeId).cancel(this.runId, nodeId, attempt, 'cancelled');
       for (const n of this.machine.nodes.values()) {
         if (TERMINAL.has(n.phase) || n.phase === 'dispatched') continue;
-        const from = storedState(n.phase);
+        const from = this.preclaimed.has(n.spec.id) ? 'running' : storedState(n.phase);
+        this.preclaimed.delete(n.spec.id);
         this.machine.cancel(n.spec.id);
         muts.push({ type: 'setState', runId: this.runId, nodeId: n.spec.id, from: [from, 'pending', 'retrying'], state: 'cancelled', at: now, error: 'cancelled' });
       }
@@ -281,9 +354,19 @@ export class RunDriver {
       for (const id of this.machine.pickDispatch(now)) {
         progressed = true;
         const n = this.machine.get(id);
+        const pre = this.preclaimed.get(id);
+        if (pre !== undefined) {
+          // Claimed ahead in an earlier, committed step: start at once.
+          this.preclaimed.delete(id);
+          this.machine.claimed(id, pre);
+          this.start(id, pre);
+          continue;
+        }
         const attempt = n.attempts + 1;
         const d = this.dispatches.get(id)!;
-        claimIdx.push({ idx: muts.length, nodeId: id, attempt });
+        let speculative = false;
+        for (const dep of n.deps) if (this.uncommittedSuccess.has(dep)) speculative = true;
+        claimIdx.push({ idx: muts.length, nodeId: id, attempt, started: speculative });
         muts.push({
           type: 'claim',
           runId: this.runId,
@@ -299,13 +382,42 @@ export class RunDriver {
           executor: d.executor,
         });
         events.push({ type: 'attempt_started', nodeId: id, attempt });
+        if (speculative) {
+          this.machine.claimed(id, attempt);
+          this.start(id, attempt);
+        }
+      }
+      // Claim ahead: keep a few ready nodes claimed beyond the free capacity, so that slots freed by finishing
+      // attempts are refilled at once instead of after one commit per slot.
+      if (this.claimAhead > 0 && this.preclaimed.size <= this.claimAhead / 2) {
+        for (const id of this.machine.peekReady(this.claimAhead - this.preclaimed.size, this.preclaimed)) {
+          const n = this.machine.get(id);
+          const d = this.dispatches.get(id)!;
+          const attempt = n.attempts + 1;
+          claimIdx.push({ idx: muts.length, nodeId: id, attempt, started: false, ahead: true });
+          this.preclaimed.set(id, attempt);
+          muts.push({
+            type: 'claim',
+            runId: this.runId,
+            nodeId: id,
+            attempt,
+            owner: this.o.owner,
+            leaseUntil: now + this.leaseMs,
+            now,
+            deadOwners: n.takeover ? [...this.deadOwners] : [],
+            executor: d.executor,
+            deps: n.deps.size <= 200 ? [...n.deps] : [],
+            input: d.input,
+            ...(d.key ? { key: d.key, parts: d.parts } : {}),
+          });
+        }
       }
     }
 
     // Leases and logs.
     if (now - this.lastRenew >= this.leaseMs / 3) {
       this.lastRenew = now;
-      muts.push({ type: 'renewLeases', owner: this.o.owner, leaseUntil: now + this.leaseMs });
+      muts.push({ type: 'renewLeases', owner: this.o.owner, leaseUntil: now + this.leaseMs, runId: this.runId, nodeIds: [...this.inFlight.keys(), ...this.preclaimed.keys()] });
       await this.o.store.heartbeatEngine(this.o.owner, now);
     }
     if (this.logBuffer.size) {
@@ -325,17 +437,13 @@ export class RunDriver {
       this.emit({ type: 'transition', at: now, nodeId: t.nodeId, from: t.from, to: t.to, ...(t.to === 'succeeded' && this.machine.get(t.nodeId).cachedFrom ? { cached: true } : {}) });
     }
     if (muts.length === 0) return progressed;
-    const results = await this.o.store.apply(muts);
-    for (const i of finishIdx) if (!results[i]) this.needsReload = true;
-    for (const c of claimIdx) {
-      if (results[c.idx]) {
-        this.machine.claimed(c.nodeId, c.attempt);
-        this.start(c.nodeId, c.attempt);
-      } else {
-        this.machine.lostClaim(c.nodeId);
-        this.dispatches.delete(c.nodeId);
-      }
-    }
+    if (this.buffer.length === 0) this.bufferSince = now;
+    const base = this.buffer.length;
+    for (const m of muts) this.buffer.push(m);
+    for (const i of finishIdx) this.bufferFinishes.push(base + i);
+    for (const c of claimIdx) this.bufferClaims.push({ ...c, idx: base + c.idx });
+    const waiting = claimIdx.some((c) => !c.started);
+    if (waiting || this.cancelRequested || this.buffer.length > 20_000 || now - this.bufferSince >= this.commitDelayMs) await this.flush();
     for (const t of this.machine.takeTransitions()) this.emit({ type: 'transition', at: now, nodeId: t.nodeId, from: t.from, to: t.to });
     return true;
   }
@@ -366,6 +474,7 @@ export class RunDriver {
     if (result.ok) {
       this.dispatches.delete(nodeId);
       this.machine.succeed(nodeId, result.output);
+      this.uncommittedSuccess.add(nodeId);
       finishIdx.push(muts.length);
       muts.push({ type: 'finish', runId: this.runId, nodeId, attempt, owner: this.o.owner, nodeState: 'succeeded', attemptState: 'succeeded', at: now, output: result.output, ...metrics });
       if (d?.key && d.parts) muts.push({ type: 'putCache', entry: { key: d.key, task: n.spec.task!, runId: this.runId, nodeId, output: result.output, parts: d.parts, createdAt: now } });
@@ -414,6 +523,7 @@ export class RunDriver {
         return;
       case 'succeed':
         this.machine.succeed(id, ev.output);
+        this.uncommittedSuccess.add(id);
         muts.push({ type: 'setState', runId: this.runId, nodeId: id, from, state: 'succeeded', at: now, output: ev.output });
         return;
       case 'expand':
@@ -462,6 +572,7 @@ export class RunDriver {
       if (hit) {
         const from = `${hit.runId}/${hit.nodeId}`;
         this.machine.succeed(k.id, hit.output, from);
+        this.uncommittedSuccess.add(k.id);
         muts.push({ type: 'setState', runId: this.runId, nodeId: k.id, from: ['pending', 'running'], state: 'succeeded', at: now, output: hit.output, cachedFrom: from, ...keyed });
         events.push({ type: 'cache_hit', nodeId: k.id, data: { from } });
         continue;
@@ -528,10 +639,10 @@ export class RunDriver {
     else this.logBuffer.set(key, { nodeId, attempt, stream, text });
   }
 
-  private idle(): Promise<void> {
+  private idle(maxMs = Infinity): Promise<void> {
     if (this.inbox.length) return Promise.resolve();
     const now = this.o.clock.now();
-    const candidates = [this.lastPoll + this.pollMs - now, this.lastRenew + this.leaseMs / 3 - now];
+    const candidates = [maxMs, this.lastPoll + this.pollMs - now, this.lastRenew + this.leaseMs / 3 - now];
     const wakeAt = this.machine.nextWakeup();
     if (wakeAt !== undefined) candidates.push(wakeAt - now);
     const delay = Math.max(1, Math.min(...candidates));

@@ -197,7 +197,8 @@ export type Mutation =
     }
   /** Records the input a task node will run with (for replay) and its cache key. */
   | { type: 'setInput'; runId: string; nodeId: string; input: StoredValue; key?: string; parts?: unknown }
-  | { type: 'renewLeases'; owner: string; leaseUntil: number }
+  /** Extends the leases of the given running nodes held by `owner`. */
+  | { type: 'renewLeases'; owner: string; leaseUntil: number; runId: string; nodeIds: string[] }
   /** Records what a code hash is made of (once per hash), so a cache miss can say which file changed. */
   | { type: 'putCode'; hash: string; task: string; parts: unknown; at: number }
   | { type: 'events'; events: EventRecord[] }

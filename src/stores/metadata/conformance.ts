@@ -224,7 +224,8 @@ export function metadataConformance(name: string, setup: () => Promise<Conforman
       assert.deepEqual(e, { id: 'e1', host: 'h', pid: 42, startedAt: 1, heartbeatAt: 99 });
       const id = rid();
       await store.apply([{ type: 'insertRun', run: runRecord(id) }, { type: 'insertNodes', nodes: nodes(id, ['a']) }, claim(id, 'a', 1, 'e1')]);
-      await store.apply([{ type: 'renewLeases', owner: 'e1', leaseUntil: 77_777 }]);
+      await store.apply([{ type: 'renewLeases', owner: 'e1', leaseUntil: 77_777, runId: id, nodeIds: ['a'] }]);
+      await store.apply([{ type: 'renewLeases', owner: 'e2', leaseUntil: 88_888, runId: id, nodeIds: ['a'] }]);
       assert.equal((await store.getNode(id, 'a'))?.leaseUntil, 77_777);
     }));
 

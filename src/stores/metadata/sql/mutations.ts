@@ -14,6 +14,12 @@ function valueCols(v: StoredValue | undefined): SqlValue[] {
   return [v?.json ?? null, v?.ref ?? null, v?.hash ?? null];
 }
 
+function chunks<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
 /** Multi-row inserts, chunked to stay under parameter limits. */
 function insertRows(table: string, columns: string[], rows: SqlValue[][], conflict = ''): Statement[] {
   const out: Statement[] = [];
@@ -162,7 +168,11 @@ export function compileMutation(m: Mutation): Statement[] {
     case 'putCode':
       return insertRows('code_versions', ['hash', 'task', 'parts', 'created_at'], [[m.hash, m.task, JSON.stringify(m.parts), m.at]], ' ON CONFLICT (hash) DO NOTHING');
     case 'renewLeases':
-      return [{ sql: `UPDATE nodes SET lease_until = ? WHERE lease_owner = ? AND state = 'running'`, params: [m.leaseUntil, m.owner] }];
+      if (m.nodeIds.length === 0) return [];
+      return chunks(m.nodeIds, 500).map((ids) => ({
+        sql: `UPDATE nodes SET lease_until = ? WHERE run_id = ? AND id IN (${placeholders(ids.length)}) AND lease_owner = ? AND state = 'running'`,
+        params: [m.leaseUntil, m.runId, ...ids, m.owner],
+      }));
     case 'events':
       return insertRows('events', ['run_id', 'at', 'type', 'node_id', 'attempt', 'data'], m.events.map((e) => [e.runId, e.at, e.type, opt(e.nodeId), opt(e.attempt), json(e.data)]));
     case 'logs':

@@ -11,14 +11,20 @@ export interface Migration {
 }
 
 export interface DialectWords {
-  /** Auto-increment primary key column type. */
+  /** Increasing integer primary key column type. */
   serial: string;
   bigint: string;
+  /**
+   * Table option for tables keyed by their primary key: on SQLite the row lives in the key's b-tree, so a write
+   * touches one page fewer (each commit writes every touched page to the WAL: fewer pages, faster commits).
+   */
+  clustered: string;
 }
 
 export const DIALECT_WORDS: Record<'sqlite' | 'postgres', DialectWords> = {
-  sqlite: { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', bigint: 'INTEGER' },
-  postgres: { serial: 'BIGSERIAL PRIMARY KEY', bigint: 'BIGINT' },
+  // INTEGER PRIMARY KEY without AUTOINCREMENT still increases (rows are never deleted) and skips sqlite_sequence.
+  sqlite: { serial: 'INTEGER PRIMARY KEY', bigint: 'INTEGER', clustered: ' WITHOUT ROWID' },
+  postgres: { serial: 'BIGSERIAL PRIMARY KEY', bigint: 'BIGINT', clustered: '' },
 };
 
 export const MIGRATIONS: Migration[] = [
@@ -73,8 +79,7 @@ export const MIGRATIONS: Migration[] = [
         started_at ${d.bigint},
         ended_at ${d.bigint},
         PRIMARY KEY (run_id, id)
-      )`,
-      `CREATE INDEX nodes_lease ON nodes (lease_owner) WHERE state = 'running'`,
+      )${d.clustered}`,
       `CREATE TABLE attempts (
         run_id TEXT NOT NULL,
         node_id TEXT NOT NULL,
@@ -90,7 +95,7 @@ export const MIGRATIONS: Migration[] = [
         peak_rss_mb DOUBLE PRECISION,
         exit_code INTEGER,
         PRIMARY KEY (run_id, node_id, attempt)
-      )`,
+      )${d.clustered}`,
       `CREATE TABLE events (
         seq ${d.serial},
         run_id TEXT NOT NULL,
@@ -121,8 +126,8 @@ export const MIGRATIONS: Migration[] = [
         output_hash TEXT NOT NULL,
         parts TEXT NOT NULL,
         created_at ${d.bigint} NOT NULL
-      )`,
-      `CREATE INDEX cache_task ON cache (task, created_at)`,
+      )${d.clustered}`,
+      // No index on cache.task: only \`cache explain\` lists a task's entries, and every index costs each commit a page.
       `CREATE TABLE lineage (
         run_id TEXT NOT NULL,
         node_id TEXT NOT NULL,
@@ -130,14 +135,14 @@ export const MIGRATIONS: Migration[] = [
         sha256 TEXT NOT NULL,
         direction TEXT NOT NULL,
         PRIMARY KEY (run_id, node_id, attempt, sha256, direction)
-      )`,
+      )${d.clustered}`,
       `CREATE INDEX lineage_sha ON lineage (sha256)`,
       `CREATE TABLE code_versions (
         hash TEXT PRIMARY KEY,
         task TEXT NOT NULL,
         parts TEXT NOT NULL,
         created_at ${d.bigint} NOT NULL
-      )`,
+      )${d.clustered}`,
       `CREATE TABLE engines (
         id TEXT PRIMARY KEY,
         host TEXT NOT NULL,
