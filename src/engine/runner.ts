@@ -94,6 +94,8 @@ export class RunDriver {
   /** Attempts running on our executors: nodeId → attempt. */
   private readonly inFlight = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** When each in-flight attempt was handed to its executor. */
+  private readonly startedAt = new Map<string, number>();
   private readonly logBuffer = new Map<string, { nodeId: string; attempt: number; stream: 'stdout' | 'stderr'; text: string }>();
   private wake: (() => void) | undefined;
   private cancelRequested = false;
@@ -189,9 +191,15 @@ export class RunDriver {
         if (!e || (e.host === this.o.host && !this.o.isProcessAlive(e.pid)) || e.heartbeatAt + this.leaseMs < now) dead.add(id);
       }
     }
-    dead.add(this.o.owner); // our own claims that are not in flight (claimed ahead) may be taken again
+    // Nodes we claimed ahead stay ours (re-evaluated, then started with that claim); any other claim of ours that is
+    // not in flight is stale and may be taken again.
+    const byId = this.preclaimed.size ? new Map(records.map((r) => [r.id, r])) : undefined;
+    for (const [id, attempt] of [...this.preclaimed]) {
+      const r = byId?.get(id);
+      if (!r || r.state !== 'running' || r.leaseOwner !== this.o.owner || r.attempts !== attempt) this.preclaimed.delete(id);
+    }
+    dead.add(this.o.owner);
     this.deadOwners = dead;
-    this.preclaimed.clear();
     this.machine = new RunMachine(this.o.capacity, this.o.pools);
     this.values.clear();
     const mine: { id: string; demand: Demand }[] = [];
@@ -208,7 +216,7 @@ export class RunDriver {
           ...(r.expansion ? { expansion: r.expansion } : {}),
           ...(r.error ? { error: r.error } : {}),
           ...(r.cachedFrom ? { cachedFrom: r.cachedFrom } : {}),
-          ...(r.state === 'running' && phase === 'pending' ? { takeover: true } : {}),
+          ...(r.state === 'running' && phase === 'pending' && !this.preclaimed.has(r.id) ? { takeover: true } : {}),
         };
       }),
     );
@@ -229,7 +237,7 @@ export class RunDriver {
       case 'running':
         if (r.spec.kind !== 'task') return r.expansion ? 'expanded' : 'pending';
         if (r.leaseOwner === this.o.owner && this.inFlight.get(r.id) === r.attempts) return 'dispatched';
-        if (r.leaseOwner === this.o.owner) return 'pending'; // claimed ahead but never started: claim it again
+        if (r.leaseOwner === this.o.owner) return 'pending'; // claimed ahead (kept in `preclaimed`) or stale: see reload()
         if (!r.leaseOwner || dead.has(r.leaseOwner) || (r.leaseUntil ?? 0) < now) return 'pending';
         return 'foreign';
       default:
@@ -252,6 +260,10 @@ export class RunDriver {
   private readonly preclaimed = new Map<string, number>();
   private readonly claimAhead: number;
   private bufferSince = 0;
+  /**
+   * Nodes whose success only this engine knows so far: finished attempts it holds the lease of, not committed yet.
+   * (Cache hits and expansions do not count: another engine may have completed the same node in the store.)
+   */
   private readonly uncommittedSuccess = new Set<string>();
 
   private async flush(): Promise<void> {
@@ -457,7 +469,10 @@ export class RunDriver {
     const n = this.machine.get(nodeId);
     const d = this.dispatches.get(nodeId);
     if (n.phase !== 'dispatched' || n.attempts !== attempt) return; // reloaded meanwhile: the store decides
+    const startedAt = this.startedAt.get(nodeId);
+    this.startedAt.delete(nodeId);
     const metrics = {
+      ...(startedAt !== undefined ? { startedAt } : {}),
       ...(result.cpuMs !== undefined ? { cpuMs: result.cpuMs } : {}),
       ...(result.peakRssMb !== undefined ? { peakRssMb: result.peakRssMb } : {}),
       ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
@@ -523,7 +538,6 @@ export class RunDriver {
         return;
       case 'succeed':
         this.machine.succeed(id, ev.output);
-        this.uncommittedSuccess.add(id);
         muts.push({ type: 'setState', runId: this.runId, nodeId: id, from, state: 'succeeded', at: now, output: ev.output });
         return;
       case 'expand':
@@ -572,7 +586,6 @@ export class RunDriver {
       if (hit) {
         const from = `${hit.runId}/${hit.nodeId}`;
         this.machine.succeed(k.id, hit.output, from);
-        this.uncommittedSuccess.add(k.id);
         muts.push({ type: 'setState', runId: this.runId, nodeId: k.id, from: ['pending', 'running'], state: 'succeeded', at: now, output: hit.output, cachedFrom: from, ...keyed });
         events.push({ type: 'cache_hit', nodeId: k.id, data: { from } });
         continue;
@@ -601,6 +614,7 @@ export class RunDriver {
     const n = this.machine.get(nodeId);
     const def = this.o.tasks.get(n.spec.task!)!;
     this.inFlight.set(nodeId, attempt);
+    this.startedAt.set(nodeId, this.o.clock.now());
     const executor = this.executorFor(nodeId);
     if (d.timeoutMs !== undefined) {
       const t = setTimeout(() => executor.cancel(this.runId, nodeId, attempt, 'timeout'), d.timeoutMs);

@@ -170,6 +170,8 @@ export type Mutation =
       nodeState: NodeState;
       attemptState: AttemptState;
       at: number;
+      /** When the attempt really started (a claim made ahead of capacity precedes it). */
+      startedAt?: number;
       output?: StoredValue;
       error?: string;
       errorKind?: string;

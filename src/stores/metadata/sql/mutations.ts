@@ -107,14 +107,14 @@ export function compileMutation(m: Mutation): Statement[] {
       return [
         {
           sql: `UPDATE nodes SET state = ?, output_json = ?, output_ref = ?, output_hash = ?, error = ?, not_before = ?,
-                  lease_owner = NULL, lease_until = NULL, ended_at = ?
+                  lease_owner = NULL, lease_until = NULL, ended_at = ?, started_at = CASE WHEN retry_base + 1 = ? THEN COALESCE(?, started_at) ELSE started_at END
                 WHERE run_id = ? AND id = ? AND attempts = ? AND lease_owner = ? AND state = 'running'`,
-          params: [m.nodeState, ...valueCols(m.output), opt(m.error), opt(m.notBefore), m.at, m.runId, m.nodeId, m.attempt, m.owner],
+          params: [m.nodeState, ...valueCols(m.output), opt(m.error), opt(m.notBefore), m.at, m.attempt, opt(m.startedAt), m.runId, m.nodeId, m.attempt, m.owner],
           decides: true,
         },
         {
-          sql: `UPDATE attempts SET state = ?, ended_at = ?, error = ?, error_kind = ?, cpu_ms = ?, peak_rss_mb = ?, exit_code = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
-          params: [m.attemptState, m.at, opt(m.error), opt(m.errorKind), opt(m.cpuMs), opt(m.peakRssMb), opt(m.exitCode), m.runId, m.nodeId, m.attempt],
+          sql: `UPDATE attempts SET state = ?, ended_at = ?, error = ?, error_kind = ?, cpu_ms = ?, peak_rss_mb = ?, exit_code = ?, started_at = COALESCE(?, started_at) WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+          params: [m.attemptState, m.at, opt(m.error), opt(m.errorKind), opt(m.cpuMs), opt(m.peakRssMb), opt(m.exitCode), opt(m.startedAt), m.runId, m.nodeId, m.attempt],
           onlyIf: true,
         },
         {
