@@ -37,7 +37,8 @@ export class InlineExecutor implements Executor {
         this.running.delete(key);
         const cpu = process.cpuUsage(cpu0);
         stats.cpuMs = (cpu.user + cpu.system) / 1000;
-        sink.done({ ...result, cpuMs: result.cpuMs ?? stats.cpuMs });
+        // Inline attempts share the engine's process: its RSS at the end is an upper bound, not the attempt's own.
+        sink.done({ ...result, cpuMs: result.cpuMs ?? stats.cpuMs, peakRssMb: result.peakRssMb ?? process.memoryUsage.rss() / 1048576 });
       },
       (err: unknown) => {
         this.running.delete(key);

@@ -79,11 +79,11 @@ export class LocalArtifactStore implements ArtifactStore {
     }
   }
 
-  putFile(path: string): Promise<PutResult> {
+  async putFile(path: string): Promise<PutResult> {
     return this.put(createReadStream(path));
   }
 
-  has(sha256: string): Promise<boolean> {
+  async has(sha256: string): Promise<boolean> {
     return exists(this.pathOf(sha256));
   }
 
