@@ -56,7 +56,7 @@ export interface DriverOptions {
   pollMs?: number;
   /** Longest time a decision may wait in the group-commit buffer. @default 10 */
   commitDelayMs?: number;
-  /** Ready nodes to keep claimed beyond free capacity. @default max(16, 4 × CPUs) */
+  /** Ready nodes to keep claimed beyond free capacity. @default max(64, 8 × CPUs) */
   claimAhead?: number;
   onEvent?: (e: RunnerEvent) => void;
   /** Environment values for tasks that declare `env`. @default process.env */
@@ -114,7 +114,7 @@ export class RunDriver {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.pollMs = o.pollMs ?? 250;
     this.commitDelayMs = o.commitDelayMs ?? 10;
-    this.claimAhead = o.claimAhead ?? Math.max(16, Math.ceil(4 * o.capacity.cpu));
+    this.claimAhead = o.claimAhead ?? Math.max(64, Math.ceil(8 * o.capacity.cpu));
     this.values = new ValueResolver(o.artifacts, (id) => this.machine.get(id).output);
   }
 
@@ -375,24 +375,10 @@ export class RunDriver {
           continue;
         }
         const attempt = n.attempts + 1;
-        const d = this.dispatches.get(id)!;
         let speculative = false;
         for (const dep of n.deps) if (this.uncommittedSuccess.has(dep)) speculative = true;
         claimIdx.push({ idx: muts.length, nodeId: id, attempt, started: speculative });
-        muts.push({
-          type: 'claim',
-          runId: this.runId,
-          nodeId: id,
-          attempt,
-          owner: this.o.owner,
-          leaseUntil: now + this.leaseMs,
-          now,
-          deadOwners: n.takeover ? [...this.deadOwners] : [],
-          deps: n.deps.size <= 200 ? [...n.deps] : [],
-          input: d.input,
-          ...(d.key ? { key: d.key, parts: d.parts } : {}),
-          executor: d.executor,
-        });
+        muts.push(this.claimOf(id, attempt, now));
         events.push({ type: 'attempt_started', nodeId: id, attempt });
         if (speculative) {
           this.machine.claimed(id, attempt);
@@ -403,25 +389,10 @@ export class RunDriver {
       // attempts are refilled at once instead of after one commit per slot.
       if (this.claimAhead > 0 && this.preclaimed.size <= this.claimAhead / 2) {
         for (const id of this.machine.peekReady(this.claimAhead - this.preclaimed.size, this.preclaimed)) {
-          const n = this.machine.get(id);
-          const d = this.dispatches.get(id)!;
-          const attempt = n.attempts + 1;
+          const attempt = this.machine.get(id).attempts + 1;
           claimIdx.push({ idx: muts.length, nodeId: id, attempt, started: false, ahead: true });
           this.preclaimed.set(id, attempt);
-          muts.push({
-            type: 'claim',
-            runId: this.runId,
-            nodeId: id,
-            attempt,
-            owner: this.o.owner,
-            leaseUntil: now + this.leaseMs,
-            now,
-            deadOwners: n.takeover ? [...this.deadOwners] : [],
-            executor: d.executor,
-            deps: n.deps.size <= 200 ? [...n.deps] : [],
-            input: d.input,
-            ...(d.key ? { key: d.key, parts: d.parts } : {}),
-          });
+          muts.push(this.claimOf(id, attempt, now));
         }
       }
     }
@@ -458,6 +429,27 @@ export class RunDriver {
     if (waiting || this.cancelRequested || this.buffer.length > 20_000 || now - this.bufferSince >= this.commitDelayMs) await this.flush();
     for (const t of this.machine.takeTransitions()) this.emit({ type: 'transition', at: now, nodeId: t.nodeId, from: t.from, to: t.to });
     return true;
+  }
+
+  /** The claim of attempt `attempt` of a ready node, with the input and cache key it will run with. */
+  private claimOf(id: string, attempt: number, now: number): Mutation {
+    const n = this.machine.get(id);
+    const d = this.dispatches.get(id)!;
+    return {
+      type: 'claim',
+      runId: this.runId,
+      nodeId: id,
+      attempt,
+      owner: this.o.owner,
+      leaseUntil: now + this.leaseMs,
+      now,
+      deadOwners: n.takeover ? [...this.deadOwners] : [],
+      // Dependencies must be succeeded in the store too (a stale view never claims); very wide fan-ins skip it.
+      deps: n.deps.size <= 200 ? [...n.deps] : [],
+      input: d.input,
+      ...(d.key ? { key: d.key, parts: d.parts } : {}),
+      executor: d.executor,
+    };
   }
 
   private completeAttempt(c: Completion, now: number, muts: Mutation[], finishIdx: number[], events: { type: string; nodeId?: string; attempt?: number; data?: unknown }[]): void {

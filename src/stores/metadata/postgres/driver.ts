@@ -32,30 +32,38 @@ export function openPostgresDriver(url: string, options: { max?: number } = {}):
       ? err
       : new BatonError('store', `PostgreSQL store ${safeUrl} failed: ${messageOf(err)}. Check that the server is running and the URL is right.`, { cause: err });
 
+  /** Runs fn in BEGIN … COMMIT on one pooled client; rolls back and wraps the error on failure. */
+  async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw wrap(err);
+    }
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw wrap(err);
+    } finally {
+      client.release();
+    }
+  }
+
   return {
     dialect: 'postgres',
     url: safeUrl,
-    async transaction(groups) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw wrap(err);
-      }
-      try {
-        await client.query('BEGIN');
+    transaction(groups) {
+      return inTransaction(async (client) => {
         const results: boolean[] = [];
         for (const g of groups) {
-          results.push(await runGroup(g, async (s) => (await client.query(toPg(s.sql), s.params as unknown[])).rowCount ?? 0));
+          results.push(await runGroup(g, async (st) => (await client.query(toPg(st.sql), st.params as unknown[])).rowCount ?? 0));
         }
-        await client.query('COMMIT');
         return results;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw wrap(err);
-      } finally {
-        client.release();
-      }
+      });
     },
     async query(sql, params: SqlValue[] = []) {
       try {
@@ -64,26 +72,13 @@ export function openPostgresDriver(url: string, options: { max?: number } = {}):
         throw wrap(err);
       }
     },
-    async migrate(ddl, readApplied, plan) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw wrap(err);
-      }
-      try {
-        await client.query('BEGIN');
+    migrate(ddl, readApplied, plan) {
+      return inTransaction(async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
         await client.query(ddl);
         const applied = new Set((await client.query(readApplied)).rows.map((r: Row) => Number(r.version)));
-        for (const s of plan(applied)) await client.query(toPg(s.sql), s.params as unknown[]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw wrap(err);
-      } finally {
-        client.release();
-      }
+        for (const st of plan(applied)) await client.query(toPg(st.sql), st.params as unknown[]);
+      });
     },
     async close() {
       await pool.end();
