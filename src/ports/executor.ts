@@ -22,6 +22,11 @@ export interface AttemptRequest {
 }
 
 export interface AttemptMetrics {
+  /**
+   * The task's code was still running when the attempt ended (it ignored a timeout or cancel). Executors must not
+   * reuse the worker it runs in: they replace it.
+   */
+  abandoned?: boolean;
   cpuMs?: number;
   peakRssMb?: number;
   exitCode?: number;

@@ -52,6 +52,8 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
   const access = artifactAccess(opts.artifacts, scratch);
   for (const ref of collectRefs(parsed.data)) access.readSet.add(ref);
   let commandStats: CommandRun | undefined;
+  let settled = true; // false while a TypeScript task's own code runs
+  let user: Promise<unknown> | undefined;
   const withStats = (r: AttemptResult): AttemptResult => (commandStats?.stats ? { ...r, ...commandStats.stats } : r);
   try {
     let raw: unknown;
@@ -71,12 +73,20 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
         } as unknown as TaskContext;
         // The scratch folder is created on first use: tasks that never ask for it cost no file-system calls.
         Object.defineProperty(ctx, 'workDir', { enumerable: true, get: () => (workDir ??= mkdtempSync(join(tmpdir(), `baton-${name}-`))) });
-        raw = await raceAbort(Promise.resolve().then(() => def.fn!(parsed.data, ctx)), opts.signal);
+        settled = false;
+        user = Promise.resolve().then(() => def.fn!(parsed.data, ctx));
+        void user.then(
+          () => (settled = true),
+          () => (settled = true),
+        );
+        raw = await raceAbort(user, opts.signal);
       }
     } catch (err) {
       if (opts.signal.aborted) {
+        // A cooperative task stops soon after the signal: give it a moment before calling it abandoned.
+        if (!settled && user) await Promise.race([user.then(noop, noop), new Promise((r) => setTimeout(r, 250).unref())]);
         const reason = opts.signal.reason === 'timeout' ? 'timeout' : 'cancelled';
-        return withStats(failure(reason, reason === 'timeout' ? `Task "${req.nodeId}" timed out after ${req.timeoutMs} ms.` : `Task "${req.nodeId}" was cancelled.`, reason === 'timeout', err));
+        return withStats({ ...failure(reason, reason === 'timeout' ? `Task "${req.nodeId}" timed out after ${req.timeoutMs} ms.` : `Task "${req.nodeId}" was cancelled.`, reason === 'timeout', err), ...(settled ? {} : { abandoned: true }) } as AttemptResult);
       }
       const message = err instanceof Error ? err.message : String(err);
       const commandFailure = (err as { batonKind?: 'output' | 'user' }).batonKind;
@@ -94,6 +104,8 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
     if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
+
+const noop = (): void => undefined;
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason as Error);

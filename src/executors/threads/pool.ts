@@ -219,9 +219,11 @@ export abstract class WorkerPool implements Executor {
     // done
     slot.job = undefined;
     slot.attempts++;
-    if (slot.attempts >= this.recycleAfter) {
+    // A task that ignored its timeout or cancel may still be running in this worker: never reuse it.
+    const abandoned = (m.r as { abandoned?: boolean }).abandoned === true;
+    if (slot.attempts >= this.recycleAfter || abandoned) {
       this.discard(slot);
-      if (slot.handle.retire) slot.handle.retire();
+      if (slot.handle.retire && !abandoned) slot.handle.retire();
       else slot.handle.kill();
     } else if (this.queue.length === 0) {
       slot.handle.unref();
