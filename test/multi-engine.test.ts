@@ -23,9 +23,10 @@ async function threeEngines(storeUrl: string): Promise<void> {
   try {
     const p = await openPlatform({ store: storeUrl, artifacts, executor: 'inline' });
     const { runId } = await p.startRun(flow, { n, log, salt: String(Math.random()) }, { file: flowFile });
+    const barrier = mkdtempSync(join(dir, 'barrier-'));
     const engines = Array.from({ length: 3 }, () =>
       new Promise<{ status: string; engine: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', driver, storeUrl, artifacts, runId], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', driver, storeUrl, artifacts, runId, barrier, '3'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));

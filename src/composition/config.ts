@@ -28,6 +28,8 @@ export interface PlatformConfig {
   cwd?: string;
   /** Lease length for task attempts, ms. @default 30000 */
   leaseMs?: number;
+  /** Ready tasks an engine keeps claimed beyond its free capacity (throughput vs. sharing work between engines). @default max(64, 8 × cpus) */
+  claimAhead?: number;
 }
 
 export interface ResolvedConfig {
@@ -41,6 +43,7 @@ export interface ResolvedConfig {
   workers: number;
   cwd: string;
   leaseMs: number;
+  claimAhead?: number;
 }
 
 const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
@@ -59,5 +62,6 @@ export function resolveConfig(c: PlatformConfig = {}, env: Record<string, string
     pools: c.pools ?? {},
     workers: c.workers ?? Math.max(1, Math.ceil(cpus)),
     leaseMs: c.leaseMs ?? 30_000,
+    ...(c.claimAhead !== undefined ? { claimAhead: c.claimAhead } : {}),
   };
 }

@@ -161,6 +161,7 @@ export class Platform {
       dynamicBuilders: graph.dynamicBuilders,
       workflowName: workflow.name,
       leaseMs: this.config.leaseMs,
+      ...(this.config.claimAhead !== undefined ? { claimAhead: this.config.claimAhead } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     const onAbort = () => driver.cancel();
