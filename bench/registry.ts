@@ -7,6 +7,7 @@ import { engineBenchmarks } from './engine.ts';
 import type { Benchmark, DerivedMetric } from './types.ts';
 
 export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks];
+benchmarks.push(...(await import('./data.ts')).dataBenchmarks); // data.validate_3m (issue 4)
 
 export const derived: DerivedMetric[] = [
   {

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'workflow_load' // a workflow file that does not load or exports no workflow
   | 'workflow_invalid' // a cycle, a missing input, an unknown pool, an impossible resource request
   | 'params_invalid' // workflow parameters that fail their schema
+  | 'data_invalid' // a data file or table that cannot be read or does not fit (bad CSV, unknown column, bad suite)
   | 'not_found' // unknown run, task, node or artifact
   | 'store' // metadata store unreachable, corrupt or from a newer Baton
   | 'artifact' // artifact store errors (missing blob, bad key)
@@ -29,6 +30,7 @@ export const EXIT_CODES: Record<ErrorCode | 'ok', number> = {
   workflow_load: 3,
   workflow_invalid: 3,
   params_invalid: 3,
+  data_invalid: 7,
   not_found: 4,
   store: 5,
   artifact: 5,

@@ -160,7 +160,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           const [e] = await p.store.getEngines([run.owner]);
           alive = !!e && (e.host !== hostname() || isProcessAlive(e.pid));
         } else if (run.status === 'running') alive = false;
-        out(renderRun(run, nodes, attempts, alive));
+        out(renderRun(run, nodes, alive));
       });
     });
 
@@ -197,16 +197,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('re-run a failed, cancelled or interrupted run, reusing every successful task')
     .argument('<run>', 'run id (or a unique prefix)')
     .addOption(new Option('-e, --executor <name>', 'executor for tasks that do not choose one').choices(['inline', 'threads', 'processes']))
+    .option('--cpus <n>', 'CPU slots (default: what the run started with)', Number)
+    .option('--gpus <n>', 'GPUs (default: what the run started with)', Number)
+    .option('--pool <name=n>', 'pool concurrency limit (repeatable)', collect, [])
     .option('--json', 'print the outcome as JSON')
     .option('-q, --quiet', 'no progress display')
-    .action(async (id: string, o: { executor?: ExecutorName; json?: boolean; quiet?: boolean }) => {
-      await withPlatform(g(), {}, async (p) => {
+    .action(async (id: string, o: { executor?: ExecutorName; cpus?: number; gpus?: number; pool: string[]; json?: boolean; quiet?: boolean }) => {
+      await withPlatform(g(), { ...(o.cpus ? { cpus: o.cpus } : {}), ...(o.gpus !== undefined ? { gpus: o.gpus } : {}), pools: parsePools(o.pool) }, async (p) => {
         const runId = await p.resolveRunId(id);
         const run = (await p.store.getRun(runId))!;
-        const progress = new Progress(runId, run.workflow, { quiet: !!(o.json || o.quiet) });
+        if (run.status === 'succeeded') throw new BatonError('conflict', `Run ${runId} already succeeded; there is nothing to resume. Start a new run with \`baton run\`.`);
+        const progress = new Progress(runId, run.workflow, { quiet: !!(o.json || o.quiet), verb: 'resumed' });
         const sig = interruptible();
         try {
-          await p.resume(runId, { onEvent: progress.onEvent, signal: sig.signal, ...(o.executor ? { executor: o.executor } : {}) });
+          const capacity = { ...(o.cpus ? { cpu: o.cpus } : {}), ...(o.gpus !== undefined ? { gpu: o.gpus } : {}) };
+          await p.resume(runId, { onEvent: progress.onEvent, signal: sig.signal, capacity, ...(o.executor ? { executor: o.executor } : {}) });
         } finally {
           sig.dispose();
           if (!(o.json || o.quiet)) progress.stop();

@@ -17,19 +17,21 @@ export class Progress {
   private timer: NodeJS.Timeout | undefined;
   private lastLine = 0;
   private readonly tty: boolean;
+  private readonly quiet: boolean;
 
   constructor(
     private readonly runId: string,
     private readonly workflow: string,
-    options: { tty?: boolean; quiet?: boolean } = {},
+    options: { tty?: boolean; quiet?: boolean; verb?: string } = {},
   ) {
     this.tty = options.tty ?? !!process.stderr.isTTY;
+    this.quiet = !!options.quiet;
     if (options.quiet) return;
     if (this.tty) {
       this.timer = setInterval(() => this.render(), 100);
       this.timer.unref();
     } else {
-      process.stderr.write(`run ${runId} (${workflow}) started\n`);
+      process.stderr.write(`run ${runId} (${workflow}) ${options.verb ?? 'started'}\n`);
     }
   }
 
@@ -41,7 +43,7 @@ export class Progress {
     this.counts.set(e.to, (this.counts.get(e.to) ?? 0) + 1);
     if (e.cached) this.cached++;
     if (e.to === 'failed') this.failures.push(e.nodeId);
-    if (!this.tty && this.timer === undefined) this.line(e);
+    if (!this.tty && !this.quiet) this.line(e);
   };
 
   private line(e: RunnerEvent): void {
@@ -89,6 +91,7 @@ export class Progress {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.quiet) return;
     if (this.tty) {
       this.render();
       logUpdateStderr.done();

@@ -2,25 +2,19 @@
  * `baton show RUN`: the run's graph with each node's state, duration, attempts and cache hits. Map items are
  * nested under their map; a large map is summarised (counts per state) and lists only its failed items.
  */
-import type { AttemptRecord, NodeRecord, RunRecord } from '../ports/metadata.ts';
+import type { NodeRecord, RunRecord } from '../ports/metadata.ts';
 import { specDeps } from '../sdk/build.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
 
 const MAX_CHILDREN = 12;
 
-export function renderRun(run: RunRecord, nodes: NodeRecord[], attempts: AttemptRecord[], engineAlive: boolean | undefined): string {
+export function renderRun(run: RunRecord, nodes: NodeRecord[], engineAlive: boolean | undefined): string {
   const byParent = new Map<string, NodeRecord[]>();
   for (const n of nodes) {
     const p = n.spec.parent ?? '';
     let list = byParent.get(p);
     if (!list) byParent.set(p, (list = []));
     list.push(n);
-  }
-  const attemptsOf = new Map<string, AttemptRecord[]>();
-  for (const a of attempts) {
-    let list = attemptsOf.get(a.nodeId);
-    if (!list) attemptsOf.set(a.nodeId, (list = []));
-    list.push(a);
   }
   const status = run.status === 'running' && engineAlive === false ? `${run.status} ${c.yellow('(interrupted: no engine is driving it; `baton resume` it)')}` : run.status;
   const head = [
@@ -34,7 +28,6 @@ export function renderRun(run: RunRecord, nodes: NodeRecord[], attempts: Attempt
   ];
   const rows: string[][] = [];
   const visit = (n: NodeRecord, depth: number) => {
-    const at = attemptsOf.get(n.id) ?? [];
     const deps = [...specDeps(n.spec)];
     rows.push([
       `${'  '.repeat(depth)}${n.id}`,
@@ -44,9 +37,7 @@ export function renderRun(run: RunRecord, nodes: NodeRecord[], attempts: Attempt
       n.spec.kind === 'task' ? String(n.attempts) : '',
       c.gray(deps.length ? `← ${deps.slice(0, 3).join(', ')}${deps.length > 3 ? ` +${deps.length - 3}` : ''}` : ''),
     ]);
-    if (n.state === 'failed' && n.error) rows.push([`${'  '.repeat(depth + 1)}${c.red((n.error.split('\n')[0] ?? '').slice(0, 160))}`, '', '', '', '', '']);
-    const cpu = at.at(-1)?.cpuMs;
-    void cpu;
+    if (n.state === 'failed' && n.error) rows.push(['', '', '', '', '', c.red((n.error.split('\n')[0] ?? '').slice(0, 160))]);
     const kids = byParent.get(n.id) ?? [];
     if (kids.length > MAX_CHILDREN) {
       const counts = new Map<string, number>();

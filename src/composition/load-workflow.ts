@@ -19,6 +19,9 @@ export async function loadWorkflowFile(file: string, name?: string): Promise<{ w
   } catch (err) {
     if (err instanceof BatonError) throw new BatonError(err.code, `Workflow file ${file}: ${err.message}`, { cause: err });
     const msg = messageOf(err).split('\n').slice(0, 6).join('\n');
+    if (/require\(\) ES Module|ERR_REQUIRE_ESM|ERR_REQUIRE_CYCLE_MODULE|Cannot use import statement outside a module/.test(msg)) {
+      throw new BatonError('workflow_load', `Workflow file ${file} failed to load as an ES module: ${msg.split('\n')[0]}\nWorkflow files are ES modules: add "type": "module" to the nearest package.json, or name the file .mts.`, { cause: err });
+    }
     throw new BatonError('workflow_load', `Workflow file ${file} failed to load: ${msg}\nFix the error above and run again.`, { cause: err });
   }
   const found = Object.entries(mod).filter(([, v]) => isWorkflow(v)) as [string, Workflow][];

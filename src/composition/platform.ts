@@ -29,6 +29,8 @@ export interface RunOptions {
   executor?: ExecutorName;
   /** Stops the run (as `baton cancel` would) when aborted. */
   signal?: AbortSignal;
+  /** Capacity for driving this run; by default what the run was started with (CPUs, GPUs), else the platform's. */
+  capacity?: Partial<{ cpu: number; gpu: number }>;
 }
 
 function newRunId(now: number): string {
@@ -132,7 +134,12 @@ export class Platform {
   /** Drives a started run to its end in this process. */
   async drive(runId: string, workflow: Workflow, graph: BuiltGraph, options: RunOptions = {}): Promise<RunOutcome> {
     const run = await this.store.getRun(runId);
-    const runOptions = (run?.options ?? {}) as { executor?: string; pools?: Record<string, number> };
+    const runOptions = (run?.options ?? {}) as { executor?: string; pools?: Record<string, number>; cpus?: number; gpus?: number };
+    const capacity = {
+      cpu: options.capacity?.cpu ?? runOptions.cpus ?? this.config.cpus,
+      memoryMB: this.config.memoryMB,
+      gpu: options.capacity?.gpu ?? runOptions.gpus ?? this.config.gpus,
+    };
     const defaultExecutor = options.executor ?? runOptions.executor ?? this.config.executor;
     let executors: Record<string, Executor>;
     try {
@@ -155,7 +162,7 @@ export class Platform {
       owner: this.engineId,
       host: hostname(),
       isProcessAlive,
-      capacity: this.capacity(),
+      capacity,
       pools: { ...workflow.pools, ...runOptions.pools, ...this.config.pools },
       tasks: graph.tasks,
       dynamicBuilders: graph.dynamicBuilders,

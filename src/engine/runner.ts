@@ -511,12 +511,14 @@ export class RunDriver {
       ...metrics,
     });
     events.push({ type: 'attempt_failed', nodeId, attempt, data: { kind: result.kind, message: result.message, retry: phase === 'retrying' ? { at: notBefore } : undefined } });
-    if (result.stack) this.bufferLog(nodeId, attempt, 'stderr', `${result.stack}\n`);
+    // The user's stack trace helps; Baton's own (for a cancel or a timeout) does not.
+    if (result.stack && (result.kind === 'user' || result.kind === 'input')) this.bufferLog(nodeId, attempt, 'stderr', `${result.stack}\n`);
   }
 
   private applyEvaluation(id: string, ev: Evaluation, now: number, muts: Mutation[], events: { type: string; nodeId?: string; data?: unknown }[], toLookup: { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> }[]): void {
     const n = this.machine.get(id);
-    const from: ('pending' | 'running')[] = n.expansion ? ['running'] : ['pending'];
+    // An expanded node is running in the store — or pending again after a resume reset it.
+    const from: ('pending' | 'running')[] = n.expansion ? ['running', 'pending'] : ['pending'];
     switch (ev.kind) {
       case 'skip':
         this.machine.skip(id);

@@ -1,7 +1,7 @@
 /**
  * OfflineEngine: columnar SQL over data files (CSV, Parquet, JSON) — the scans, joins and aggregates behind
- * validation, profiling and point-in-time feature joins. The embedded adapter is DuckDB
- * (src/stores/offline/duckdb); no engine type appears here.
+ * validation, profiling and point-in-time feature joins. The embedded adapter lives in src/stores/offline/duckdb;
+ * no engine type appears here.
  *
  * Contract:
  * - A `Source` is a file. `relation(source)` gives a SQL table expression reading it, for a FROM clause; it checks
@@ -9,7 +9,8 @@
  * - `query` returns plain rows: numbers (64-bit integers beyond 2^53 come back as decimal strings), strings,
  *   booleans, `Date` for dates and timestamps, arrays and objects for lists and structs, null.
  * - `describe` reports each column's engine type (for messages) and its domain `kind` (for rules).
- * - Errors are `OfflineError`s with a `reason`; SQL dialect is the engine's (DuckDB-compatible SQL by default).
+ * - Errors are `OfflineError`s with a `reason`; the SQL dialect is the adapter's
+ *   (generated checks use `count(*) FILTER (WHERE …)` and `regexp_matches`).
  */
 import { extname } from 'node:path';
 import { BatonError } from '../errors.ts';
@@ -55,7 +56,7 @@ export interface OfflineEngine {
 
 export type OfflineErrorReason = 'missing_file' | 'empty_file' | 'malformed_file' | 'unknown_format' | 'query_failed' | 'closed';
 
-/** Thrown by OfflineEngine adapters. Missing files map to `not_found`; the rest are bad inputs (`params_invalid`). */
+/** Thrown by OfflineEngine adapters. Missing files map to `not_found`; the rest are bad inputs (`data_invalid`). */
 export class OfflineError extends BatonError {
   override readonly name = 'OfflineError';
   constructor(
@@ -63,7 +64,7 @@ export class OfflineError extends BatonError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(reason === 'missing_file' ? 'not_found' : 'params_invalid', message, options);
+    super(reason === 'missing_file' ? 'not_found' : 'data_invalid', message, options);
   }
 }
 

@@ -17,6 +17,6 @@ export class SuiteError extends BatonError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super('params_invalid', message, options);
+    super('data_invalid', message, options);
   }
 }

@@ -111,7 +111,7 @@ export function formatReport(report: Report, options: { sampleRows?: number } = 
   const show = options.sampleRows ?? 3;
   const passedCount = report.results.filter((r) => r.passed).length;
   const lines = [
-    `Validation "${report.suite}" of ${report.source}: ${report.passed ? 'PASSED' : 'FAILED'} — ${report.failed} failed, ${report.warnings} warnings, ${passedCount} passed ` +
+    `Validation "${report.suite}" of ${report.source}: ${report.passed ? 'PASSED' : 'FAILED'} — ${report.failed} failed, ${report.warnings} warning${report.warnings === 1 ? '' : 's'}, ${passedCount} passed ` +
       `(${int(report.rows)} rows, ${report.queries} queries, ${(report.durationMs / 1000).toFixed(2)} s)`,
   ];
   const violated = report.results.filter((r) => !r.passed).sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'fail' ? -1 : 1));

@@ -14,7 +14,9 @@ function patch(stream: NodeJS.WriteStream, name: 'stdout' | 'stderr'): void {
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
     const sink = storage.getStore();
     if (!sink) return original(chunk, ...rest);
-    sink(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+    // The sink runs outside the task's context: a sink that itself writes to stdout (replay) must not loop.
+    storage.exit(() => sink(name, text));
     const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
     if (cb) queueMicrotask(cb);
     return true;
