@@ -4,9 +4,10 @@
  */
 import { bullmqBenchmarks } from './bullmq.ts';
 import { engineBenchmarks } from './engine.ts';
+import { tuningBenchmarks } from './tuning.ts';
 import type { Benchmark, DerivedMetric } from './types.ts';
 
-export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks];
+export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks];
 benchmarks.push(...(await import('./data.ts')).dataBenchmarks); // data.validate_3m (issue 4)
 
 export const derived: DerivedMetric[] = [

@@ -53,6 +53,16 @@ function mixtureWeights(n: number, o: ParzenOptions): number[] {
   return w.map((x) => x / sum);
 }
 
+/** The first index in [lo, hi) whose value is ≥ x (xs sorted ascending). */
+function lowerBound(xs: Float64Array, x: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Index drawn from normalized weights by inverse CDF. */
 function pickIndex(cum: Float64Array, u: number): number {
   let lo = 0;
@@ -106,38 +116,94 @@ function numericEstimator(dist: Exclude<Distribution, { type: 'categorical' }>, 
   mus[n] = 0.5 * (low + high);
 
   // Bandwidths: the larger gap to the sorted neighbours (with low and high as outer neighbours).
+  // (A native typed-array sort, then each observation takes the next free sorted slot holding its value: equal
+  // observations get the sorted slots in chronological order.)
   const sigmas = new Float64Array(m);
-  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => mus[a]! - mus[b]! || a - b);
-  const sorted = [low, ...order.map((i) => mus[i]!), high];
+  const sorted = new Float64Array(m + 2);
+  sorted.set(mus, 1);
+  sorted[0] = -Infinity;
+  sorted[m + 1] = Infinity;
+  sorted.sort();
+  sorted[0] = low;
+  sorted[m + 1] = high;
   const sortedSigmas = new Float64Array(m);
   for (let j = 0; j < m; j++) sortedSigmas[j] = Math.max(sorted[j + 1]! - sorted[j]!, sorted[j + 2]! - sorted[j + 1]!);
-  if (!o.considerEndpoints && sorted.length >= 4) {
+  if (!o.considerEndpoints && m >= 2) {
     sortedSigmas[0] = sorted[2]! - sorted[1]!;
     sortedSigmas[m - 1] = sorted[m]! - sorted[m - 1]!;
   }
-  for (let j = 0; j < m; j++) sigmas[order[j]!] = sortedSigmas[j]!;
+  const taken = new Uint32Array(m);
+  const bySlot = new Uint32Array(m); // component at each sorted slot
+  for (let i = 0; i < m; i++) {
+    const first = lowerBound(sorted, mus[i]!, 1, m + 1) - 1; // slot index into sortedSigmas
+    const j = first + taken[first]!++;
+    sigmas[i] = sortedSigmas[j]!;
+    bySlot[j] = i;
+  }
   const maxSigma = high - low;
   const minSigma = o.considerMagicClip ? (high - low) / Math.min(100, 1 + m) : 1e-12;
   for (let i = 0; i < m; i++) sigmas[i] = Math.min(maxSigma, Math.max(minSigma, sigmas[i]!));
   sigmas[n] = high - low; // the prior
 
-  // Per component: standardized bounds, log of the accepted mass, log weight.
-  const a = new Float64Array(m);
-  const b = new Float64Array(m);
-  const logAccept = new Float64Array(m);
-  const logW = new Float64Array(m);
-  const invS = new Float64Array(m);
-  const constant = new Float64Array(m); // log w − log accept (− log σ when normalized): continuous leaves
-  for (let i = 0; i < m; i++) {
-    a[i] = (low - mus[i]!) / sigmas[i]!;
-    b[i] = (high - mus[i]!) / sigmas[i]!;
-    logAccept[i] = logGaussMass(a[i]!, b[i]!);
-    logW[i] = Math.log(w[i]!);
-    invS[i] = 1 / sigmas[i]!;
-    constant[i] = logW[i]! - (o.normalizeKernels ? Math.log(sigmas[i]!) : 0) - logAccept[i]!;
+  // Observations with equal (μ, σ) — repeated values of int and stepped leaves — merge into one component with
+  // their summed weight: the same mixture, fewer terms. Merged components are sorted by μ; the prior comes last.
+  const cMu: number[] = [];
+  const cSigma: number[] = [];
+  const cW: number[] = [];
+  let runStart = 0;
+  for (let j = 0; j < m; j++) {
+    const i = bySlot[j]!;
+    if (i === n) continue;
+    if (cMu.length === 0 || cMu[cMu.length - 1] !== mus[i]) runStart = cMu.length;
+    let k = runStart;
+    while (k < cMu.length && cSigma[k] !== sigmas[i]) k++;
+    if (k < cMu.length) cW[k]! += w[i]!;
+    else {
+      cMu.push(mus[i]!);
+      cSigma.push(sigmas[i]!);
+      cW.push(w[i]!);
+    }
   }
-  const cum = cumulative(w);
-  const terms = new Float64Array(m);
+  const K = cMu.length; // the prior is component K
+  cMu.push(mus[n]!);
+  cSigma.push(sigmas[n]!);
+  cW.push(w[n]!);
+  const sortedMus = Float64Array.from(cMu.slice(0, K));
+
+  // Per component: standardized bounds, log of the accepted mass, log weight.
+  const a = new Float64Array(K + 1);
+  const b = new Float64Array(K + 1);
+  const logAccept = new Float64Array(K + 1);
+  const logW = new Float64Array(K + 1);
+  const invS = new Float64Array(K + 1);
+  const constant = new Float64Array(K + 1); // log w − log accept (− log σ when normalized): continuous leaves
+  for (let i = 0; i <= K; i++) {
+    a[i] = (low - cMu[i]!) / cSigma[i]!;
+    b[i] = (high - cMu[i]!) / cSigma[i]!;
+    logAccept[i] = logGaussMass(a[i]!, b[i]!);
+    logW[i] = Math.log(cW[i]!);
+    invS[i] = 1 / cSigma[i]!;
+    constant[i] = logW[i]! - (o.normalizeKernels ? Math.log(cSigma[i]!) : 0) - logAccept[i]! + logPhi(0);
+  }
+  const cum = cumulative(cW);
+  const terms = new Float64Array(K);
+  // Far components are skipped: a term more than CUTOFF nats below the prior's (always summed) changes the
+  // mixture by less than e^-CUTOFF relative. Term i is at most peak[i] − ½·(distance / σ_i)², so components farther
+  // than reach(prior term) from the value (found by binary search in the sorted means) need not be computed.
+  const CUTOFF = 50;
+  let maxObsSigma = 0;
+  let peakMax = -Infinity;
+  for (let i = 0; i < K; i++) {
+    maxObsSigma = Math.max(maxObsSigma, cSigma[i]!);
+    peakMax = Math.max(peakMax, q === undefined ? constant[i]! : logW[i]! - logAccept[i]!);
+  }
+  const term = (i: number, y: number, lo: number, hi: number): number => {
+    if (q === undefined) {
+      const z = (y - cMu[i]!) * invS[i]!;
+      return constant[i]! - 0.5 * z * z; // + logPhi(z), its constant folded into `constant`
+    }
+    return logW[i]! + logGaussMass((lo - cMu[i]!) * invS[i]!, (hi - cMu[i]!) * invS[i]!) - logAccept[i]!;
+  };
 
   return {
     sample(rng, size) {
@@ -145,33 +211,29 @@ function numericEstimator(dist: Exclude<Distribution, { type: 'categorical' }>, 
       for (let s = 0; s < size; s++) {
         const i = pickIndex(cum, rng.next());
         const z = truncnormStd(a[i]!, b[i]!, rng.next());
-        out.push(fromInternal(dist, mus[i]! + sigmas[i]! * z));
+        out.push(fromInternal(dist, cMu[i]! + cSigma[i]! * z));
       }
       return out;
     },
     logPdf(values) {
       return values.map((x) => {
         const y = toInternal(dist, x);
-        let max = -Infinity;
-        if (q === undefined) {
-          for (let i = 0; i < m; i++) {
-            const z = (y - mus[i]!) * invS[i]!;
-            const t = constant[i]! + logPhi(z);
-            terms[i] = t;
-            if (t > max) max = t;
-          }
-        } else {
-          const lo = Math.max(y - q / 2, low);
-          const hi = Math.min(y + q / 2, high);
-          for (let i = 0; i < m; i++) {
-            const t = logW[i]! + logGaussMass((lo - mus[i]!) * invS[i]!, (hi - mus[i]!) * invS[i]!) - logAccept[i]!;
-            terms[i] = t;
-            if (t > max) max = t;
-          }
+        const lo = q === undefined ? 0 : Math.max(y - q / 2, low);
+        const hi = q === undefined ? 0 : Math.min(y + q / 2, high);
+        const prior = term(K, y, lo, hi);
+        // Mass bound for a grid cell at distance d from the mean: ≤ exp(−½((d − q/2)/σ)²).
+        const reach = (q === undefined ? 0 : q / 2) + maxObsSigma * Math.sqrt(2 * Math.max(0, peakMax - prior + CUTOFF));
+        const from = lowerBound(sortedMus, y - reach, 0, K);
+        const to = lowerBound(sortedMus, y + reach, from, K);
+        let count = 0;
+        let max = prior;
+        for (let i = from; i < to; i++) {
+          const t = term(i, y, lo, hi);
+          terms[count++] = t;
+          if (t > max) max = t;
         }
-        if (max === -Infinity) return -Infinity;
-        let sum = 0;
-        for (let i = 0; i < m; i++) sum += Math.exp(terms[i]! - max);
+        let sum = Math.exp(prior - max);
+        for (let c = 0; c < count; c++) sum += Math.exp(terms[c]! - max);
         return max + Math.log(sum);
       });
     },

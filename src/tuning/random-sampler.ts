@@ -14,7 +14,7 @@ export function sampleUniform(dist: Distribution, rng: Rng): number {
 export class RandomSampler implements Sampler {
   readonly name = 'random';
 
-  suggest<S extends Space>(_history: readonly Trial<ParamsOf<S>>[], space: S, rng: Rng): ParamsOf<S> {
+  suggest<S extends Space>(_history: readonly Trial[], space: S, rng: Rng): ParamsOf<S> {
     return buildParams(space, (leaf) => sampleUniform(leaf.dist, rng)).params as ParamsOf<S>;
   }
 }

@@ -187,7 +187,7 @@ function checkNumeric(path: string, p: FloatParam | IntParam): void {
     if (p.type === 'int' && !Number.isInteger(p.step)) throw new SpaceError(path, `step ${p.step} of an int must be an integer; use float() for fractional steps.`);
     const k = (p.hi - p.lo) / p.step;
     if (Math.abs(k - Math.round(k)) > 1e-8 * Math.max(1, k)) {
-      const hi = p.lo + Math.floor(k + 1e-8) * p.step;
+      const hi = Number((p.lo + Math.floor(k + 1e-8) * p.step).toPrecision(12));
       throw new SpaceError(path, `hi - lo must be a multiple of step ${p.step}; use hi = ${hi}.`);
     }
   }
@@ -243,29 +243,56 @@ export function buildParams(s: Space, pick: (leaf: Leaf) => number): { params: R
  */
 export function flattenParams(s: Space, params: unknown): FlatParams {
   const flat: FlatParams = new Map();
-  const walk = (shape: Shape, prefix: string, obj: unknown): void => {
-    if (typeof obj !== 'object' || obj === null) return;
-    const rec = obj as Record<string, unknown>;
-    for (const [name, param] of Object.entries(shape)) {
-      const path = prefix ? `${prefix}.${name}` : name;
-      const v = rec[name];
-      if (param.type === 'conditional') {
-        if (typeof v !== 'object' || v === null) continue;
-        const branch = (v as Record<string, unknown>)[param.key];
-        const i = typeof branch === 'string' && Object.hasOwn(param.branches, branch) ? Object.keys(param.branches).indexOf(branch) : -1;
-        if (i < 0) continue;
-        flat.set(`${path}.${param.key}`, i);
-        walk(param.branches[branch as string]!, `${path}.${branch as string}`, v);
-      } else if (param.type === 'categorical') {
-        const i = param.choices.indexOf(v as Choice);
-        if (i >= 0) flat.set(path, i);
-      } else if (typeof v === 'number' && v >= param.lo && v <= param.hi && (param.type === 'float' || Number.isInteger(v))) {
-        flat.set(path, v);
-      }
-    }
-  };
-  walk(s.shape, '', params);
+  flattenInto(flat, compiled(s.shape, ''), params);
   return flat;
+}
+
+/** A shape's entries with their paths, computed once per shape object (flattening runs for every trial). */
+interface Entry {
+  name: string;
+  path: string;
+  param: Param;
+  /** For conditionals: the branch names, and each branch's entries. */
+  branchNames?: string[];
+  branches?: Map<string, Entry[]>;
+}
+const compiledShapes = new WeakMap<Shape, Map<string, Entry[]>>();
+function compiled(shape: Shape, prefix: string): Entry[] {
+  let byPrefix = compiledShapes.get(shape);
+  if (!byPrefix) compiledShapes.set(shape, (byPrefix = new Map()));
+  let entries = byPrefix.get(prefix);
+  if (!entries) {
+    entries = Object.entries(shape).map(([name, param]) => {
+      const path = prefix ? `${prefix}.${name}` : name;
+      if (param.type !== 'conditional') return { name, path, param };
+      const branchNames = Object.keys(param.branches);
+      return { name, path, param, branchNames, branches: new Map(branchNames.map((b) => [b, compiled(param.branches[b]!, `${path}.${b}`)])) };
+    });
+    byPrefix.set(prefix, entries);
+  }
+  return entries;
+}
+
+function flattenInto(flat: FlatParams, entries: Entry[], obj: unknown): void {
+  if (typeof obj !== 'object' || obj === null) return;
+  const rec = obj as Record<string, unknown>;
+  for (const e of entries) {
+    const v = rec[e.name];
+    const param = e.param;
+    if (param.type === 'conditional') {
+      if (typeof v !== 'object' || v === null) continue;
+      const branch = (v as Record<string, unknown>)[param.key];
+      const sub = typeof branch === 'string' && Object.hasOwn(param.branches, branch) ? e.branches!.get(branch) : undefined;
+      if (!sub) continue;
+      flat.set(`${e.path}.${param.key}`, e.branchNames!.indexOf(branch as string));
+      flattenInto(flat, sub, v);
+    } else if (param.type === 'categorical') {
+      const i = param.choices.indexOf(v as Choice);
+      if (i >= 0) flat.set(e.path, i);
+    } else if (typeof v === 'number' && v >= param.lo && v <= param.hi && (param.type === 'float' || Number.isInteger(v))) {
+      flat.set(e.path, v);
+    }
+  }
 }
 
 const indexCache = new WeakMap<Space, Map<string, Leaf>>();

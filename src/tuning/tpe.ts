@@ -71,7 +71,7 @@ export class TpeSampler implements Sampler {
     if (!(this.parzen.priorWeight > 0)) throw new Error(`TpeSampler: priorWeight must be > 0, got ${this.parzen.priorWeight}`);
   }
 
-  suggest<S extends Space>(history: readonly Trial<ParamsOf<S>>[], space: S, rng: Rng): ParamsOf<S> {
+  suggest<S extends Space>(history: readonly Trial[], space: S, rng: Rng): ParamsOf<S> {
     const obs = this.observations(history, space);
     if (obs.length < this.startupTrials) return buildParams(space, (leaf) => sampleUniform(leaf.dist, rng)).params as ParamsOf<S>;
 
@@ -83,7 +83,14 @@ export class TpeSampler implements Sampler {
     const above = obs.filter((_, i) => isBelow[i] === 0);
 
     return buildParams(space, (leaf) => {
-      const valuesOf = (group: Observation[]) => group.flatMap((o) => (o.flat.has(leaf.path) ? [o.flat.get(leaf.path)!] : []));
+      const valuesOf = (group: Observation[]) => {
+        const out: number[] = [];
+        for (const o of group) {
+          const v = o.flat.get(leaf.path);
+          if (v !== undefined) out.push(v);
+        }
+        return out;
+      };
       const l = parzenEstimator(leaf.dist, valuesOf(below), this.parzen);
       const g = parzenEstimator(leaf.dist, valuesOf(above), this.parzen);
       const candidates = l.sample(rng, this.eiCandidates);

@@ -24,7 +24,7 @@ export interface Trial<P = unknown> {
 export interface Sampler {
   readonly name: string;
   /** The params of the next trial, from the study's trials so far (in creation order) and the trial's generator. */
-  suggest<S extends Space>(history: readonly Trial<ParamsOf<S>>[], space: S, rng: Rng): ParamsOf<S>;
+  suggest<S extends Space>(history: readonly Trial[], space: S, rng: Rng): ParamsOf<S>;
 }
 
 export interface Pruner {
