@@ -3,10 +3,30 @@
  * nested under their map; a large map is summarised (counts per state) and lists only its failed items.
  */
 import type { NodeRecord, RunRecord } from '../ports/metadata.ts';
+import type { Binding } from '../sdk/refs.ts';
 import { specDeps } from '../sdk/build.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
 
 const MAX_CHILDREN = 12;
+
+/** What a node reads from, naming the map item (`train[3]`) rather than the whole map where a binding indexes one. */
+function displayDeps(n: NodeRecord, kinds: Map<string, string>): string[] {
+  const out = new Set<string>();
+  const walk = (b: Binding | undefined): void => {
+    if (!b) return;
+    if ('ref' in b) {
+      const first = b.path?.[0];
+      out.add(kinds.get(b.ref) === 'map' && typeof first === 'number' ? `${b.ref}[${first}]` : b.ref);
+    } else if ('obj' in b) Object.values(b.obj).forEach(walk);
+    else if ('arr' in b) b.arr.forEach(walk);
+  };
+  walk(n.spec.input);
+  walk(n.spec.over);
+  walk(n.spec.cond);
+  for (const g of n.spec.guards ?? []) walk(g.binding);
+  for (const d of specDeps(n.spec)) if (![...out].some((o) => o === d || o.startsWith(`${d}[`))) out.add(d);
+  return [...out];
+}
 
 export function renderRun(run: RunRecord, nodes: NodeRecord[], engineAlive: boolean | undefined): string {
   const byParent = new Map<string, NodeRecord[]>();
@@ -16,6 +36,7 @@ export function renderRun(run: RunRecord, nodes: NodeRecord[], engineAlive: bool
     if (!list) byParent.set(p, (list = []));
     list.push(n);
   }
+  const kinds = new Map(nodes.map((n) => [n.id, n.spec.kind]));
   const status = run.status === 'running' && engineAlive === false ? `${run.status} ${c.yellow('(interrupted: no engine is driving it; `baton resume` it)')}` : run.status;
   const head = [
     `${c.bold('run')}       ${run.id}`,
@@ -28,7 +49,7 @@ export function renderRun(run: RunRecord, nodes: NodeRecord[], engineAlive: bool
   ];
   const rows: string[][] = [];
   const visit = (n: NodeRecord, depth: number) => {
-    const deps = [...specDeps(n.spec)];
+    const deps = displayDeps(n, kinds);
     rows.push([
       `${'  '.repeat(depth)}${n.id}`,
       stateLabel(n.state, !!n.cachedFrom),
