@@ -1,0 +1,3 @@
+/** Data profiling: per-column statistics and histograms of a data file, and the diff / drift between two profiles. */
+export { equalWidthEdges, profileSource, ProfileError, PROFILE_VERSION, QUANTILES, type ColumnProfile, type DatasetProfile, type Histogram, type NumericStats, type ProfileErrorReason, type ProfileOptions, type QuantileKey, type StringStats, type TopValues } from './profile.ts';
+export { diffProfiles, formatDiff, jensenShannonDistance, populationStabilityIndex, rebin, type Change, type ColumnDiff, type DiffOptions, type Drift, type ProfileDiff, type SchemaColumn } from './diff.ts';
