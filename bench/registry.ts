@@ -9,6 +9,7 @@ import type { Benchmark, DerivedMetric } from './types.ts';
 
 export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks];
 benchmarks.push(...(await import('./data.ts')).dataBenchmarks); // data.validate_3m (issue 4)
+benchmarks.push(...(await import('./features.ts')).featureBenchmarks); // features.pit_join (issue 4)
 
 export const derived: DerivedMetric[] = [
   {

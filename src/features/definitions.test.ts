@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canonicalDefinition, entity, FeatureError, featureView, type FeatureViewInput } from './index.ts';
+
+const origin = entity({ name: 'origin', joinKeys: ['origin'] });
+const base: FeatureViewInput = { name: 'origin_stats', entities: [origin], source: { path: 'stats.parquet' }, timestampField: 'ts', ttlMs: 3_600_000, features: { avg_delay: 'DOUBLE', flights: 'BIGINT' } };
+
+const rejects = (fn: () => unknown, reason: string, pattern: RegExp) =>
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof FeatureError, `expected a FeatureError, got ${String(err)}`);
+    assert.equal(err.reason, reason);
+    assert.match(err.message, pattern);
+    return true;
+  });
+
+describe('feature definitions', () => {
+  it('versions a view by its canonical definition (key order and type case do not matter)', () => {
+    const a = featureView(base);
+    const b = featureView({ features: { flights: 'bigint', avg_delay: 'double' }, ttlMs: 3_600_000, timestampField: 'ts', source: { path: 'stats.parquet' }, entities: [origin], name: 'origin_stats' });
+    assert.match(a.version, /^[0-9a-f]{64}$/);
+    assert.equal(a.version, b.version);
+    assert.equal(canonicalDefinition(a), canonicalDefinition(b));
+    assert.deepEqual(a.joinKeys, ['origin']);
+    assert.ok(Object.isFrozen(a));
+  });
+
+  it('changes the version when anything that shapes the values changes', () => {
+    const v = featureView(base).version;
+    const variants: Partial<FeatureViewInput>[] = [
+      { ttlMs: 7_200_000 },
+      { ttlMs: null },
+      { timestampField: 'event_ts' },
+      { source: { path: 'other.parquet' } },
+      { source: { sql: 'SELECT * FROM f', inputs: { f: 'stats.parquet' } } },
+      { features: { avg_delay: 'FLOAT', flights: 'BIGINT' } },
+      { entities: [entity({ name: 'origin', joinKeys: ['airport'] })] },
+      { name: 'origin_stats2' },
+    ];
+    const versions = variants.map((x) => featureView({ ...base, ...x }).version);
+    assert.equal(new Set([v, ...versions]).size, variants.length + 1);
+  });
+
+  it('rejects bad definitions, naming the field and the fix', () => {
+    rejects(() => featureView({ ...base, ttlMs: 0 }), 'invalid_definition', /ttlMs: ttlMs must be > 0 \(use null for features that never expire\)/);
+    rejects(() => featureView({ ...base, ttlMs: 1.5 }), 'invalid_definition', /ttlMs: ttlMs must be a whole number/);
+    rejects(() => featureView({ ...base, features: {} }), 'invalid_definition', /features: a feature view needs at least one feature/);
+    rejects(() => featureView({ ...base, features: { avg_delay: 'REALLY_BIG' as never } }), 'invalid_definition', /"origin_stats"[\s\S]*features\.avg_delay: must be one of BOOLEAN, .*DOUBLE/);
+    rejects(() => featureView({ ...base, name: 'route-stats' }), 'invalid_definition', /name: a feature view name must start with a letter/);
+    rejects(() => featureView({ ...base, entities: [] }), 'invalid_definition', /entities: a feature view needs at least one entity/);
+    rejects(() => featureView({ ...base, entities: [{ name: 'x' } as never] }), 'invalid_definition', /entities\.0: each entity must be made with entity/);
+    rejects(() => featureView({ ...base, source: { table: 'x' } as never }), 'invalid_definition', /source: source must be \{ path, format\? \}/);
+    rejects(() => featureView({ ...base, features: { origin: 'VARCHAR' } }), 'invalid_definition', /feature "origin" has the name of a join key/);
+    rejects(() => entity({ name: 'origin', joinKeys: [] }), 'invalid_definition', /joinKeys: an entity needs at least one join key/);
+    rejects(() => entity({ name: 'origin', joinKeys: ['a', 'a'] }), 'invalid_definition', /join key "a" is listed twice/);
+  });
+});

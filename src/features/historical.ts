@@ -1,0 +1,342 @@
+/**
+ * Point-in-time-correct training sets: `getHistoricalFeatures(engine, { entities, features })`.
+ *
+ * For every entity row (join keys + an event timestamp) and every requested view, the feature values come from the
+ * view's latest row with the same join keys and
+ *
+ *     event_ts - ttl <= feature_ts <= event_ts
+ *
+ * and are null when there is none. Both ends are inclusive, as in Feast's offline stores: a value stamped exactly at
+ * the event time is visible (it is known "as of" the event), and a value exactly `ttl` old is still alive; one
+ * millisecond older and it is expired.
+ *
+ * How: one SQL statement, one DuckDB `ASOF LEFT JOIN` per view chained on the entity rows. The as-of match picks the
+ * nearest row with feature_ts <= event_ts; the TTL is checked after the match — if that nearest earlier row is too
+ * old, the feature is null (an older row cannot be fresher, so this equals "latest row inside the window", Feast's
+ * semantics). Leakage is impossible by construction: the only rows the join may pick are at or before the event.
+ *
+ * Ties: two feature rows with the same join keys and the same timestamp are ambiguous; one of them is returned
+ * (Feast breaks that tie with a created timestamp, which views here do not have — deduplicate in a SQL source).
+ *
+ * Timestamps are compared as TIMESTAMP (microseconds, no zone): DATE columns are read as midnight, TIMESTAMPTZ
+ * columns are converted to UTC. Entity rows given in memory take `Date`s or ISO strings (read as UTC without a zone).
+ *
+ * Large training sets: pass `output: { path: 'train.parquet' }` and the result is written with `COPY … TO` instead of
+ * coming back as rows. Row order: in-memory results keep the entity rows' order; a Parquet output is unordered.
+ */
+import { z } from 'zod';
+import type { ColumnKind, FileSource, OfflineEngine, Row, Source } from '../ports/offline.ts';
+import type { FeatureType, FeatureView } from './definitions.ts';
+import { FeatureError } from './errors.ts';
+
+export type EntityRowValue = string | number | boolean | Date | null;
+
+export interface HistoricalRequest {
+  /** The entity rows: a file (CSV/Parquet/JSON), in-memory rows, or a SQL query over named input files. */
+  entities: Source | Record<string, EntityRowValue>[] | { sql: string; inputs?: Record<string, Source> };
+  /** `view:feature` refs (e.g. `route_stats:avg_delay`), or a view for all its features. */
+  features: (string | FeatureView)[];
+  /** The views refs may name (views passed in `features` are known anyway). */
+  views?: FeatureView[];
+  /** The entity rows' event timestamp column. @default 'event_timestamp' */
+  eventTimestamp?: string;
+  /** Name output columns `view__feature` instead of `feature` (needed when two views share a feature name). @default false */
+  fullFeatureNames?: boolean;
+  /** Write the training set to this Parquet file instead of returning rows. */
+  output?: { path: string };
+}
+
+export interface ViewUsed {
+  name: string;
+  version: string;
+}
+
+export type HistoricalResult =
+  | { kind: 'rows'; rows: Row[]; rowCount: number; columns: string[]; views: ViewUsed[]; sql: string }
+  | { kind: 'parquet'; path: string; rowCount: number; columns: string[]; views: ViewUsed[]; sql: string };
+
+const RequestSchema = z.object({
+  features: z.array(z.union([z.string(), z.object({ kind: z.literal('featureView') }).loose()])).min(1, 'request at least one feature, e.g. features: ["route_stats:avg_delay"]'),
+  eventTimestamp: z.string().min(1).default('event_timestamp'),
+  fullFeatureNames: z.boolean().default(false),
+  output: z.strictObject({ path: z.string().min(1, 'output.path cannot be empty') }).optional(),
+});
+
+interface Column {
+  name: string;
+  type: string;
+  kind: ColumnKind;
+}
+
+const q = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`;
+const lit = (value: string): string => {
+  if (value.includes('\0')) throw new FeatureError('invalid_request', `A value cannot contain a NUL character: ${JSON.stringify(value)}.`);
+  return `'${value.replaceAll("'", "''")}'`;
+};
+
+/** DuckDB type name → platform kind (the port's `describe` does this for files; SQL sources are described here). */
+function kindOfType(type: string): ColumnKind {
+  const t = type.toUpperCase();
+  if (t.endsWith(']')) return 'list';
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/.test(t)) return 'integer';
+  if (t === 'FLOAT' || t === 'DOUBLE') return 'float';
+  if (t.startsWith('DECIMAL')) return 'decimal';
+  if (t === 'VARCHAR' || t === 'UUID' || t.startsWith('ENUM')) return 'string';
+  if (t === 'BOOLEAN') return 'boolean';
+  if (t === 'DATE') return 'date';
+  if (t.startsWith('TIMESTAMP')) return 'timestamp';
+  if (t.startsWith('TIME')) return 'time';
+  return 'other';
+}
+
+/** Which source column kinds a declared feature type accepts (the value is cast to the declared type). */
+const ACCEPTS: Record<FeatureType, ColumnKind[]> = {
+  BOOLEAN: ['boolean'],
+  TINYINT: ['integer'],
+  SMALLINT: ['integer'],
+  INTEGER: ['integer'],
+  BIGINT: ['integer'],
+  FLOAT: ['integer', 'float', 'decimal'],
+  DOUBLE: ['integer', 'float', 'decimal'],
+  VARCHAR: ['string'],
+  DATE: ['date', 'timestamp'],
+  TIMESTAMP: ['date', 'timestamp'],
+};
+
+/** Join keys must compare like with like: numbers with numbers, strings with strings. */
+const keyFamily = (kind: ColumnKind): string => (kind === 'integer' || kind === 'float' || kind === 'decimal' ? 'number' : kind === 'date' || kind === 'timestamp' ? 'temporal' : kind);
+
+/** A TIMESTAMP expression for a temporal column (no cast for plain TIMESTAMP, so the join stays on raw columns). */
+function asTimestamp(expr: string, column: Column): string {
+  const t = column.type.toUpperCase();
+  if (t === 'TIMESTAMP') return expr;
+  if (t === 'TIMESTAMP WITH TIME ZONE' || t === 'TIMESTAMPTZ') return `timezone('UTC', ${expr})`;
+  return `CAST(${expr} AS TIMESTAMP)`;
+}
+
+async function describeSql(engine: OfflineEngine, relation: string): Promise<Column[]> {
+  const rows = await engine.query(`DESCRIBE SELECT * FROM ${relation}`);
+  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type), kind: kindOfType(String(r.column_type)) }));
+}
+
+async function sqlRelation(engine: OfflineEngine, sql: string, inputs: Record<string, Source>): Promise<string> {
+  const ctes: string[] = [];
+  for (const [name, source] of Object.entries(inputs)) ctes.push(`${q(name)} AS (SELECT * FROM ${await engine.relation(source)})`);
+  return `(${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}${sql})`;
+}
+
+/** A relation over a view's source, and its columns. */
+async function viewRelation(engine: OfflineEngine, view: FeatureView): Promise<{ relation: string; columns: Column[] }> {
+  const source = view.source;
+  if ('sql' in source) {
+    const relation = await sqlRelation(engine, source.sql, source.inputs);
+    const columns = await describeSql(engine, relation).catch((err: unknown) => {
+      throw new FeatureError('invalid_definition', `Feature view "${view.name}": its SQL source does not run: ${(err as Error).message.split('\n')[0]}. Fix source.sql (tables it reads must be listed in source.inputs).`, { cause: err });
+    });
+    return { relation: `${relation} AS __src`, columns };
+  }
+  const file = source as FileSource;
+  const relation = await engine.relation(file);
+  return { relation, columns: (await engine.describe(file)).map((c) => ({ name: c.name, type: c.type, kind: c.kind })) };
+}
+
+function inferType(column: string, values: EntityRowValue[], isEvent: boolean): string {
+  const kinds = new Set(values.filter((v) => v !== null && v !== undefined).map((v) => (v instanceof Date ? 'date' : typeof v)));
+  if (isEvent) {
+    if ([...kinds].every((k) => k === 'date' || k === 'string')) return 'TIMESTAMP';
+    throw new FeatureError('incompatible_type', `Entity rows: event timestamp column "${column}" holds ${[...kinds].join(' and ')} values. Give each row a Date or an ISO string.`);
+  }
+  if (kinds.size > 1) throw new FeatureError('incompatible_type', `Entity rows: column "${column}" mixes ${[...kinds].join(' and ')} values. Give it one type in every row.`);
+  const kind = [...kinds][0];
+  if (kind === 'number') return values.every((v) => v === null || Number.isInteger(v)) ? 'BIGINT' : 'DOUBLE';
+  if (kind === 'boolean') return 'BOOLEAN';
+  if (kind === 'date') return 'TIMESTAMP';
+  return 'VARCHAR';
+}
+
+/** An event timestamp as a Date: ISO strings without a zone are read as UTC. */
+function eventDate(value: EntityRowValue, column: string, index: number): EntityRowValue {
+  if (typeof value !== 'string') return value;
+  const zoned = /(Z|[+-]\d\d(:?\d\d)?)$/i.test(value.trim()) || !/\d[ T]\d/.test(value) ? value.trim() : `${value.trim().replace(' ', 'T')}Z`;
+  const ms = Date.parse(zoned);
+  if (Number.isNaN(ms)) throw new FeatureError('invalid_request', `Entity row ${index}: event timestamp "${column}" is "${value}", not a date. Pass a Date or an ISO string like 2024-01-31T12:00:00Z.`);
+  return new Date(ms);
+}
+
+function literal(value: EntityRowValue, column: string, index: number): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new FeatureError('invalid_request', `Entity row ${index}: "${column}" is an invalid Date. Pass a valid Date or ISO string.`);
+    return lit(value.toISOString().replace('T', ' ').replace('Z', ''));
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new FeatureError('invalid_request', `Entity row ${index}: "${column}" is ${value}. Pass a finite number or null.`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'string') return lit(value);
+  throw new FeatureError('invalid_request', `Entity row ${index}: "${column}" holds a ${typeof value}. Entity values must be strings, numbers, booleans, Dates or null.`);
+}
+
+/** In-memory entity rows as a VALUES relation with one type per column. */
+function rowsRelation(rows: Record<string, EntityRowValue>[], eventTimestamp: string): { relation: string; columns: Column[] } {
+  if (rows.length === 0) throw new FeatureError('invalid_request', 'Entity rows are empty. Pass at least one row with the join keys and an event timestamp.');
+  const names = Object.keys(rows[0]!);
+  rows.forEach((row, i) => {
+    const keys = Object.keys(row);
+    const missing = names.filter((n) => !(n in row));
+    const extra = keys.filter((k) => !names.includes(k));
+    if (missing.length || extra.length) {
+      throw new FeatureError('invalid_request', `Entity row ${i} has ${missing.length ? `no ${missing.map((m) => `"${m}"`).join(', ')}` : ''}${missing.length && extra.length ? ' and ' : ''}${extra.length ? `extra ${extra.map((m) => `"${m}"`).join(', ')}` : ''} unlike row 0 (${names.join(', ')}). Give every row the same columns (null for missing values).`);
+    }
+  });
+  const types = names.map((n) => inferType(n, rows.map((r) => r[n]!), n === eventTimestamp));
+  const values = rows.map((row, i) => `(${names.map((n) => literal(n === eventTimestamp ? eventDate(row[n]!, n, i) : row[n]!, n, i)).join(', ')})`).join(',\n');
+  const select = names.map((n, i) => `CAST(${q(`c${i}`)} AS ${types[i]}) AS ${q(n)}`).join(', ');
+  return {
+    relation: `(SELECT ${select} FROM (VALUES ${values}) AS __v(${names.map((_, i) => q(`c${i}`)).join(', ')}))`,
+    columns: names.map((name, i) => ({ name, type: types[i]!, kind: kindOfType(types[i]!) })),
+  };
+}
+
+interface Requested {
+  view: FeatureView;
+  features: string[];
+}
+
+function resolveRefs(features: (string | FeatureView)[], views: FeatureView[]): Requested[] {
+  const known = new Map<string, FeatureView>();
+  for (const v of [...views, ...features.filter((f): f is FeatureView => typeof f !== 'string')]) {
+    const prior = known.get(v.name);
+    if (prior && prior.version !== v.version) throw new FeatureError('invalid_request', `Two different feature views are named "${v.name}" (versions ${prior.version.slice(0, 12)} and ${v.version.slice(0, 12)}). Pass one of them.`);
+    known.set(v.name, v);
+  }
+  const out = new Map<string, Requested>();
+  const add = (view: FeatureView, feature: string) => {
+    const entry = out.get(view.name) ?? { view, features: [] };
+    if (!entry.features.includes(feature)) entry.features.push(feature);
+    out.set(view.name, entry);
+  };
+  for (const ref of features) {
+    if (typeof ref !== 'string') {
+      for (const f of Object.keys(ref.features)) add(ref, f);
+      continue;
+    }
+    const parts = ref.split(':');
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new FeatureError('invalid_request', `Feature ref "${ref}" is not of the form "view:feature" (e.g. "route_stats:avg_delay").`);
+    const [viewName, feature] = parts as [string, string];
+    const view = known.get(viewName);
+    if (!view) {
+      throw new FeatureError('unknown_view', `Feature ref "${ref}": no feature view named "${viewName}"${known.size ? ` (known: ${[...known.keys()].join(', ')})` : ''}. Pass the view in \`views\` (or in \`features\`).`);
+    }
+    if (!(feature in view.features)) {
+      throw new FeatureError('unknown_feature', `Feature ref "${ref}": feature view "${viewName}" has no feature "${feature}" (it has: ${Object.keys(view.features).join(', ')}).`);
+    }
+    add(view, feature);
+  }
+  return [...out.values()];
+}
+
+function findColumn(columns: Column[], name: string): Column | undefined {
+  return columns.find((c) => c.name === name);
+}
+
+/**
+ * Builds the training set: the entity rows with each requested feature as of the row's event time (see the module
+ * comment for the exact semantics), and the versions of the views used.
+ */
+export async function getHistoricalFeatures(engine: OfflineEngine, request: HistoricalRequest): Promise<HistoricalResult> {
+  const parsed = RequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(request)'}: ${i.message}`);
+    throw new FeatureError('invalid_request', `Invalid getHistoricalFeatures request:\n${problems.join('\n')}`, { cause: parsed.error });
+  }
+  const { eventTimestamp, fullFeatureNames, output } = parsed.data;
+  const requested = resolveRefs(request.features, request.views ?? []);
+
+  // The entity rows.
+  const entities = request.entities;
+  let entityRel: string;
+  let entityCols: Column[];
+  const inMemory = Array.isArray(entities);
+  if (inMemory) ({ relation: entityRel, columns: entityCols } = rowsRelation(entities, eventTimestamp));
+  else if (typeof entities === 'object' && 'sql' in entities) {
+    entityRel = await sqlRelation(engine, entities.sql, entities.inputs ?? {});
+    entityCols = await describeSql(engine, entityRel).catch((err: unknown) => {
+      throw new FeatureError('invalid_request', `The entity SQL does not run: ${(err as Error).message.split('\n')[0]}. Fix entities.sql (tables it reads must be listed in entities.inputs).`, { cause: err });
+    });
+  } else {
+    entityRel = await engine.relation(entities);
+    entityCols = (await engine.describe(entities)).map((c) => ({ name: c.name, type: c.type, kind: c.kind }));
+  }
+  const eventCol = findColumn(entityCols, eventTimestamp);
+  if (!eventCol) {
+    throw new FeatureError('unknown_column', `The entity rows have no event timestamp column "${eventTimestamp}" (columns: ${entityCols.map((c) => c.name).join(', ')}). Add it, or pass eventTimestamp: '<column>'.`);
+  }
+  if (eventCol.kind !== 'timestamp' && eventCol.kind !== 'date') {
+    throw new FeatureError('incompatible_type', `The entity rows' event timestamp "${eventTimestamp}" is ${eventCol.type}, not a timestamp or date. Cast it (e.g. in an entities { sql }) or store it as a timestamp.`);
+  }
+
+  // Each view: check its columns, then one ASOF LEFT JOIN.
+  const outputNames = new Map<string, string>(entityCols.map((c) => [c.name, 'an entity column']));
+  const selects: string[] = [];
+  const joins: string[] = [];
+  const eventTs = asTimestamp(`e.${q(eventTimestamp)}`, eventCol);
+  const eventRef = eventTs === `e.${q(eventTimestamp)}` ? eventTs : 'e."__baton_event_ts"';
+  for (const [i, { view, features }] of requested.entries()) {
+    const alias = `v${i}`;
+    const { relation, columns } = await viewRelation(engine, view);
+    const where = `feature view "${view.name}"`;
+    const tsCol = findColumn(columns, view.timestampField);
+    if (!tsCol) throw new FeatureError('unknown_column', `${where}: its source has no timestamp column "${view.timestampField}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix timestampField.`);
+    if (tsCol.kind !== 'timestamp' && tsCol.kind !== 'date') {
+      throw new FeatureError('incompatible_type', `${where}: timestamp column "${view.timestampField}" is ${tsCol.type}, not a timestamp or date. Cast it in a SQL source.`);
+    }
+    const on: string[] = [];
+    for (const key of view.joinKeys) {
+      const fk = findColumn(columns, key);
+      if (!fk) throw new FeatureError('unknown_column', `${where}: its source has no join key column "${key}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix the entity's joinKeys or the source.`);
+      const ek = findColumn(entityCols, key);
+      if (!ek) {
+        throw new FeatureError('unknown_column', `The entity rows have no join key "${key}", needed by ${where} (entity columns: ${entityCols.map((c) => c.name).join(', ')}). Add a "${key}" column to the entity rows.`);
+      }
+      if (keyFamily(ek.kind) !== keyFamily(fk.kind)) {
+        throw new FeatureError('incompatible_type', `Join key "${key}" is ${ek.type} in the entity rows but ${fk.type} in ${where}'s source. Cast one side so both are ${keyFamily(fk.kind) === 'number' ? 'numbers' : keyFamily(fk.kind)}.`);
+      }
+      on.push(`e.${q(key)} = ${alias}.${q(key)}`);
+    }
+    const inner = [...view.joinKeys.map((k) => q(k)), `${asTimestamp(q(view.timestampField), tsCol)} AS "__baton_ts"`];
+    for (const f of features) {
+      const declared = view.features[f]!;
+      const col = findColumn(columns, f);
+      if (!col) throw new FeatureError('unknown_column', `${where}: its source has no column for feature "${f}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix the feature name or the source.`);
+      if (!ACCEPTS[declared].includes(col.kind)) {
+        throw new FeatureError('incompatible_type', `${where}: feature "${f}" is declared ${declared} but its column is ${col.type}. Declare a matching type or cast the column in a SQL source.`);
+      }
+      const out = fullFeatureNames ? `${view.name}__${f}` : f;
+      const taken = outputNames.get(out);
+      if (taken) throw new FeatureError('name_collision', `Output column "${out}" (${where}) clashes with ${taken}. Pass fullFeatureNames: true (columns become view__feature) or rename a column.`);
+      outputNames.set(out, `feature "${f}" of ${where}`);
+      inner.push(`CAST(${q(f)} AS ${declared}) AS ${q(out)}`);
+      const alive = view.ttlMs === null ? `${alias}."__baton_ts" IS NOT NULL` : `${alias}."__baton_ts" >= ${eventRef} - to_milliseconds(${view.ttlMs})`;
+      selects.push(`CASE WHEN ${alive} THEN ${alias}.${q(out)} END AS ${q(out)}`);
+    }
+    joins.push(`ASOF LEFT JOIN (SELECT ${inner.join(', ')} FROM ${relation}) AS ${alias} ON ${[...on, `${eventRef} >= ${alias}."__baton_ts"`].join(' AND ')}`);
+  }
+
+  const order = inMemory && !output;
+  const extra = [eventRef === eventTs ? '' : `, ${asTimestamp(q(eventTimestamp), eventCol)} AS "__baton_event_ts"`, order ? ', row_number() OVER () AS "__baton_row"' : ''].join('');
+  const hidden = [eventRef === eventTs ? '' : '"__baton_event_ts"', order ? '"__baton_row"' : ''].filter(Boolean);
+  const sql =
+    `SELECT e.*${hidden.length ? ` EXCLUDE (${hidden.join(', ')})` : ''}, ${selects.join(', ')}\n` +
+    `FROM (SELECT *${extra} FROM ${entityRel}) AS e\n${joins.join('\n')}${order ? '\nORDER BY e."__baton_row"' : ''}`;
+  const views = requested.map(({ view }) => ({ name: view.name, version: view.version }));
+  const columns = [...outputNames.keys()];
+  if (output) {
+    const result = await engine.query(`COPY (${sql}) TO ${lit(output.path)} (FORMAT PARQUET)`);
+    const count = Number(Object.values(result[0] ?? {})[0] ?? 0);
+    return { kind: 'parquet', path: output.path, rowCount: count, columns, views, sql };
+  }
+  const rows = await engine.query(sql);
+  return { kind: 'rows', rows, rowCount: rows.length, columns, views, sql };
+}
