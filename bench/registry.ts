@@ -3,13 +3,13 @@
  * (see types.ts) and list them here. Derived metrics are computed from others when all their inputs were measured.
  */
 import { bullmqBenchmarks } from './bullmq.ts';
+import { dataBenchmarks } from './data.ts';
 import { engineBenchmarks } from './engine.ts';
+import { featureBenchmarks } from './features.ts';
 import { tuningBenchmarks } from './tuning.ts';
 import type { Benchmark, DerivedMetric } from './types.ts';
 
-export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks];
-benchmarks.push(...(await import('./data.ts')).dataBenchmarks); // data.validate_3m (issue 4)
-benchmarks.push(...(await import('./features.ts')).featureBenchmarks); // features.pit_join (issue 4)
+export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...dataBenchmarks, ...featureBenchmarks];
 
 export const derived: DerivedMetric[] = [
   {
