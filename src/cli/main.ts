@@ -21,6 +21,7 @@ import { c, duration, stateLabel, table, when } from './format.ts';
 import { parseParams, parsePools } from './params.ts';
 import { Progress } from './progress.ts';
 import { renderRun } from './show.ts';
+import { datasetCommands } from './commands/datasets.ts';
 
 interface GlobalOptions {
   store?: string;
@@ -286,6 +287,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
         for (const line of best.why) out(`  - ${line}`);
       });
     });
+
+  datasetCommands(program, (fn) => withPlatform(g(), {}, fn));
 
   return program;
 }

@@ -10,9 +10,11 @@ import type { ArtifactStore } from '../ports/artifacts.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import type { Executor } from '../ports/executor.ts';
 import type { MetadataStore, NodeRecord } from '../ports/metadata.ts';
+import { DatasetService } from '../data/datasets/service.ts';
 import { InlineExecutor } from '../executors/inline/executor.ts';
 import { RunDriver, type RunnerEvent, type RunOutcome } from '../engine/runner.ts';
 import { validateGraph } from '../engine/validate.ts';
+import { sharedOfflineEngine } from '../runtime/offline-engine.ts';
 import type { BuiltGraph } from '../sdk/build.ts';
 import type { Workflow } from '../sdk/workflow.ts';
 import type { ExecutorName } from '../sdk/task.ts';
@@ -64,6 +66,14 @@ export class Platform {
     readonly clock: Clock = systemClock,
   ) {
     this.engineId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  }
+
+  private datasetService: DatasetService | undefined;
+
+  /** Named, versioned datasets: register files, list, show, diff (DuckDB is loaded on first profiling). */
+  get datasets(): DatasetService {
+    this.datasetService ??= new DatasetService({ store: this.store, artifacts: this.artifacts, offline: sharedOfflineEngine, clock: this.clock });
+    return this.datasetService;
   }
 
   /** Lazily creates executors; worker pools start only when first used. */

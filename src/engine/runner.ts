@@ -484,6 +484,8 @@ export class RunDriver {
       this.uncommittedSuccess.add(nodeId);
       finishIdx.push(muts.length);
       muts.push({ type: 'finish', runId: this.runId, nodeId, attempt, owner: this.o.owner, nodeState: 'succeeded', attemptState: 'succeeded', at: now, output: result.output, ...metrics });
+      // Dataset versions the attempt wrote, registered in the same commit; each applies only if the finish did.
+      for (const d of result.datasets ?? []) muts.push({ type: 'putDatasetVersion', version: { ...d, createdAt: now, producedBy: { runId: this.runId, nodeId, attempt } } });
       if (d?.key && d.parts) muts.push({ type: 'putCache', entry: { key: d.key, task: n.spec.task!, runId: this.runId, nodeId, output: result.output, parts: d.parts, createdAt: now } });
       events.push({ type: 'attempt_succeeded', nodeId, attempt });
       return;

@@ -4,7 +4,7 @@
  * everything they report. A queue-backed executor for many machines implements this same port.
  */
 import type { Resources } from '../sdk/task.ts';
-import type { StoredValue } from './metadata.ts';
+import type { NewDatasetVersion, StoredValue } from './metadata.ts';
 
 export interface AttemptRequest {
   runId: string;
@@ -33,7 +33,12 @@ export interface AttemptMetrics {
   /** Artifacts the attempt read and wrote, for lineage. */
   read?: string[];
   written?: string[];
+  /** Dataset versions the attempt wrote (`ctx.datasets.write`): the engine registers them if the attempt succeeded. */
+  datasets?: DatasetWrite[];
 }
+
+/** A dataset version as a worker reports it; the engine adds when and by which attempt. */
+export type DatasetWrite = Omit<NewDatasetVersion, 'createdAt' | 'producedBy'>;
 
 export type AttemptResult =
   | ({ ok: true; output: StoredValue } & AttemptMetrics)

@@ -1,6 +1,7 @@
 /**
- * MetadataStore: runs, nodes, task attempts, the event log, logs, cache entries and lineage. One SQL schema serves
- * SQLite and PostgreSQL; every adapter passes the same conformance suite (src/stores/metadata/conformance.ts).
+ * MetadataStore: runs, nodes, task attempts, the event log, logs, cache entries, lineage and dataset versions. One
+ * SQL schema serves SQLite and PostgreSQL; every adapter passes the same conformance suite
+ * (src/stores/metadata/conformance.ts).
  *
  * Writes go through `apply(mutations)`: the mutations of one engine step are committed in ONE transaction, in order,
  * and the result tells which conditional ones (claims, fenced finishes) took effect. That is the engine's group
@@ -129,6 +130,58 @@ export interface LineageRecord {
   direction: 'read' | 'write';
 }
 
+/** Which attempt of which task of which run (lineage). */
+export interface AttemptRef {
+  runId: string;
+  nodeId: string;
+  attempt: number;
+}
+
+/** One column of a dataset version's schema. `nullable` is observed: the version holds at least one null there. */
+export interface DatasetColumn {
+  name: string;
+  /** The offline engine's type name, e.g. BIGINT (for messages). */
+  type: string;
+  /** The platform's column kind (integer, float, string, …), for rules. */
+  kind: string;
+  nullable: boolean;
+}
+
+/** What a new dataset version is made of; the store assigns its number. */
+export interface NewDatasetVersion {
+  name: string;
+  /** The data file's artifact: versions are content-addressed, so equal content is one version. */
+  sha256: string;
+  format: 'csv' | 'parquet' | 'json';
+  size: number;
+  rows: number;
+  schema: DatasetColumn[];
+  /** Artifact sha256 of the version's profile JSON (per-column statistics). */
+  profileRef?: string;
+  createdAt: number;
+  /** The attempt that wrote it; absent for files registered outside a workflow. */
+  producedBy?: AttemptRef;
+}
+
+/** An immutable version of a named dataset: numbered 1, 2, … per name in registration order. */
+export interface DatasetVersionRecord extends NewDatasetVersion {
+  version: number;
+}
+
+export interface DatasetSummary {
+  name: string;
+  latest: number;
+  versions: number;
+  /** When the latest version was registered. */
+  updatedAt: number;
+}
+
+export interface DatasetLineage {
+  producedBy?: AttemptRef;
+  /** Attempts that read the version's file (any run), oldest run first. */
+  readBy: AttemptRef[];
+}
+
 export interface EngineRecord {
   id: string;
   host: string;
@@ -206,7 +259,14 @@ export type Mutation =
   | { type: 'events'; events: EventRecord[] }
   | { type: 'logs'; logs: LogRecord[] }
   | { type: 'putCache'; entry: CacheEntry }
-  | { type: 'lineage'; records: LineageRecord[] };
+  | { type: 'lineage'; records: LineageRecord[] }
+  /**
+   * Registers a dataset version. Idempotent on (name, sha256): equal content keeps its existing version (result
+   * false). Otherwise the version is max + 1 for the name, safe against concurrent registrations. With
+   * `producedBy`, it applies only if that attempt's finish committed (attempt state succeeded): put it after the
+   * finish in the same `apply`, and a fenced-out attempt registers nothing.
+   */
+  | { type: 'putDatasetVersion'; version: NewDatasetVersion };
 
 export interface RunFilter {
   status?: RunStatus;
@@ -241,6 +301,18 @@ export interface MetadataStore {
   getCode(hashes: readonly string[]): Promise<Map<string, unknown>>;
   /** Most recent cache entries of a task (to explain a miss). */
   recentCacheEntries(task: string, limit: number): Promise<CacheEntry[]>;
+
+  /** Every dataset with at least one version, by name. */
+  listDatasets(): Promise<DatasetSummary[]>;
+  /** The versions of a dataset, oldest first; empty for an unknown name. */
+  getDatasetVersions(name: string): Promise<DatasetVersionRecord[]>;
+  /**
+   * One version: by number, `'latest'`, or a sha256 prefix (at least 4 hex digits) of its content. Undefined when
+   * none matches; a prefix matching several versions throws BatonError('usage') listing them.
+   */
+  getDatasetVersion(name: string, ref: number | 'latest' | string): Promise<DatasetVersionRecord | undefined>;
+  /** Who wrote a version and who read it (lineage joined on the content hash). Undefined for an unknown version. */
+  getDatasetLineage(name: string, version: number): Promise<DatasetLineage | undefined>;
 
   registerEngine(engine: EngineRecord): Promise<void>;
   heartbeatEngine(id: string, at: number): Promise<void>;

@@ -15,6 +15,7 @@ import type { TaskContext } from '../sdk/context.ts';
 import type { TaskDefinition } from '../sdk/task.ts';
 import { collectRefs, decodeValue, encodeValue } from '../values/codec.ts';
 import { artifactAccess } from './artifact-access.ts';
+import { datasetAccess } from './dataset-access.ts';
 
 export interface ExecuteOptions {
   artifacts: ArtifactStore;
@@ -50,6 +51,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
   let workDir: string | undefined;
   const scratch = async () => (workDir ??= await mkdtemp(join(tmpdir(), `baton-${name}-`)));
   const access = artifactAccess(opts.artifacts, scratch);
+  const datasets = datasetAccess(access, opts.artifacts);
   for (const ref of collectRefs(parsed.data)) access.readSet.add(ref);
   let commandStats: CommandRun | undefined;
   let settled = true; // false while a TypeScript task's own code runs
@@ -70,6 +72,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
           attempt: req.attempt,
           signal: opts.signal,
           artifacts: access,
+          datasets,
         } as unknown as TaskContext;
         // The scratch folder is created on first use: tasks that never ask for it cost no file-system calls.
         Object.defineProperty(ctx, 'workDir', { enumerable: true, get: () => (workDir ??= mkdtempSync(join(tmpdir(), `baton-${name}-`))) });
@@ -99,7 +102,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
     const encoded = await encodeValue(out.data, opts.artifacts, opts.inlineLimit);
     for (const w of encoded.written) access.writtenSet.add(w);
     for (const r of encoded.refs) if (!access.readSet.has(r)) access.writtenSet.add(r);
-    return withStats({ ok: true, output: encoded.stored, read: [...access.readSet], written: [...access.writtenSet] });
+    return withStats({ ok: true, output: encoded.stored, read: [...access.readSet], written: [...access.writtenSet], ...(datasets.written.length ? { datasets: datasets.written } : {}) });
   } finally {
     if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }

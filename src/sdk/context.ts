@@ -2,7 +2,7 @@
  * What a running task sees besides its input: identity of the attempt, a cancellation signal, a scratch folder and
  * access to the artifact store. The same context is given by every executor (inline, threads, processes).
  */
-import type { DirHandle, FileHandle } from './handles.ts';
+import type { DatasetFormat, DatasetHandle, DirHandle, FileHandle } from './handles.ts';
 
 export interface ArtifactAccess {
   /** Stores a file (streamed, hashed) and returns its handle. */
@@ -19,6 +19,29 @@ export interface ArtifactAccess {
   read(handle: FileHandle): Promise<Buffer>;
 }
 
+export interface DatasetWriteOptions {
+  /** @default from the file's extension (.csv .tsv → csv, .parquet → parquet, .json .jsonl → json); required for bytes */
+  format?: DatasetFormat;
+  /** The file name recorded in the handle. @default the path's base name, or `<name>.<format>` for bytes */
+  fileName?: string;
+}
+
+/**
+ * `ctx.datasets`: named, versioned datasets. A version is content-addressed: writing content a dataset already has
+ * gives its existing version. Versions are registered when the attempt succeeds (with the run, task and attempt
+ * that wrote them); a failed attempt registers nothing.
+ */
+export interface DatasetAccess {
+  /**
+   * Stores a data file (a path) or its bytes as a version of dataset `name`, after reading its schema, row count
+   * and profile (per-column statistics). A file that cannot be read as its format (empty, malformed CSV) fails the
+   * task with a message naming the file.
+   */
+  write(name: string, data: string | Uint8Array, options?: DatasetWriteOptions): Promise<DatasetHandle>;
+  /** A local, read-only path to the version's file; recorded as a read (lineage). */
+  path(handle: DatasetHandle): Promise<string>;
+}
+
 export interface TaskContext {
   readonly runId: string;
   /** The node in the run's graph, e.g. `train[3]`. */
@@ -31,4 +54,5 @@ export interface TaskContext {
   /** A fresh folder for this attempt's scratch files; removed after the attempt. */
   readonly workDir: string;
   readonly artifacts: ArtifactAccess;
+  readonly datasets: DatasetAccess;
 }

@@ -28,6 +28,37 @@ export const DirHandleSchema = z.object({
 });
 export type DirHandle = z.infer<typeof DirHandleSchema>;
 
+/** The formats a dataset version's file may have. */
+export const DatasetFormatSchema = z.enum(['csv', 'parquet', 'json']);
+export type DatasetFormat = z.infer<typeof DatasetFormatSchema>;
+
+/**
+ * A dataset handle: the file handle of one immutable version of a named dataset, with what was recorded about it
+ * when it was written. Made by `ctx.datasets.write(...)` in a task or `platform.datasets.handle('name@2')`.
+ */
+export const DatasetHandleSchema = FileHandleSchema.extend({
+  format: DatasetFormatSchema,
+  dataset: z.object({
+    name: z.string(),
+    /** The version number, when known: a handle made inside a task gets its number when the attempt commits. */
+    version: z.number().int().positive().optional(),
+    schema: z.array(z.object({ name: z.string(), type: z.string(), kind: z.string(), nullable: z.boolean() })),
+    rows: z.number().int().nonnegative(),
+    /** Artifact sha256 of the version's profile (per-column statistics, JSON). */
+    profile: sha256.optional(),
+  }),
+});
+export type DatasetHandle = z.infer<typeof DatasetHandleSchema>;
+
+/** Schema for a dataset handle input or output: `output: z.object({ clean: dataset() })`. */
+export function dataset(): typeof DatasetHandleSchema {
+  return DatasetHandleSchema;
+}
+
+export function isDatasetHandle(value: unknown): value is DatasetHandle {
+  return DatasetHandleSchema.safeParse(value).success;
+}
+
 /** Schema for a file handle input or output: `output: z.object({ model: file() })`. */
 export function file(): typeof FileHandleSchema {
   return FileHandleSchema;

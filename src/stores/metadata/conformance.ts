@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetadataStore, Mutation, NodeRecord, RunRecord } from '../../ports/metadata.ts';
+import { datasetConformance } from './conformance-datasets.ts';
 
 export interface ConformanceTarget {
   store: MetadataStore;
@@ -257,4 +258,6 @@ export function metadataConformance(name: string, setup: () => Promise<Conforman
         for (const o of others) await o.close();
       }
     }));
+
+  datasetConformance(name, withStore);
 }

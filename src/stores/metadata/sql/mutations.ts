@@ -4,6 +4,7 @@
  * only applies while the attempt still holds the node (fencing), so an attempt that ran twice commits once.
  */
 import type { Mutation, NodeRecord, StoredValue } from '../../../ports/metadata.ts';
+import { putDatasetVersion } from './datasets.ts';
 import type { SqlValue, Statement } from './driver.ts';
 
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
@@ -185,5 +186,7 @@ export function compileMutation(m: Mutation): Statement[] {
     }
     case 'lineage':
       return insertRows('lineage', ['run_id', 'node_id', 'attempt', 'sha256', 'direction'], m.records.map((r) => [r.runId, r.nodeId, r.attempt, r.sha256, r.direction]), ' ON CONFLICT DO NOTHING');
+    case 'putDatasetVersion':
+      return putDatasetVersion(m.version);
   }
 }

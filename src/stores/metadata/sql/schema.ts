@@ -152,6 +152,34 @@ export const MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'datasets: named, content-addressed dataset versions',
+    sql: (d) => [
+      // One row per dataset name. Registering a version first upserts this row, which locks it until commit: the
+      // version number (max + 1) is then computed by one registration of that name at a time, on both dialects.
+      `CREATE TABLE datasets (
+        name TEXT PRIMARY KEY,
+        created_at ${d.bigint} NOT NULL
+      )${d.clustered}`,
+      `CREATE TABLE dataset_versions (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        format TEXT NOT NULL,
+        size ${d.bigint} NOT NULL,
+        row_count ${d.bigint} NOT NULL,
+        schema_json TEXT NOT NULL,
+        profile_ref TEXT,
+        created_at ${d.bigint} NOT NULL,
+        run_id TEXT,
+        node_id TEXT,
+        attempt INTEGER,
+        PRIMARY KEY (name, version)
+      )${d.clustered}`,
+      `CREATE UNIQUE INDEX dataset_versions_sha ON dataset_versions (name, sha256)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,6 +6,9 @@ import { BatonError } from '../../../errors.ts';
 import type {
   AttemptRecord,
   CacheEntry,
+  DatasetLineage,
+  DatasetSummary,
+  DatasetVersionRecord,
   EngineRecord,
   EventRecord,
   LineageRecord,
@@ -18,6 +21,7 @@ import type {
   StoredValue,
 } from '../../../ports/metadata.ts';
 import type { Row, SqlDriver, SqlValue } from './driver.ts';
+import { getDatasetLineage, getDatasetVersion, getDatasetVersions, listDatasets } from './datasets.ts';
 import { compileMutation } from './mutations.ts';
 import { DIALECT_WORDS, LATEST_VERSION, MIGRATIONS } from './schema.ts';
 
@@ -265,6 +269,24 @@ export class SqlMetadataStore implements MetadataStore {
 
   async recentCacheEntries(task: string, limit: number): Promise<CacheEntry[]> {
     return (await this.db.query(`SELECT * FROM cache WHERE task = ? ORDER BY created_at DESC LIMIT ?`, [task, limit])).map(toCache);
+  }
+
+  private readonly query = (sql: string, params?: SqlValue[]) => this.db.query(sql, params);
+
+  listDatasets(): Promise<DatasetSummary[]> {
+    return listDatasets(this.query);
+  }
+
+  getDatasetVersions(name: string): Promise<DatasetVersionRecord[]> {
+    return getDatasetVersions(this.query, name);
+  }
+
+  getDatasetVersion(name: string, ref: number | 'latest' | string): Promise<DatasetVersionRecord | undefined> {
+    return getDatasetVersion(this.query, name, ref);
+  }
+
+  getDatasetLineage(name: string, version: number): Promise<DatasetLineage | undefined> {
+    return getDatasetLineage(this.query, name, version);
   }
 
   async registerEngine(e: EngineRecord): Promise<void> {

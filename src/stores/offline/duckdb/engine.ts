@@ -123,7 +123,9 @@ export class DuckDBOfflineEngine implements OfflineEngine {
     let delimiter: string | undefined;
     if (format === 'csv') {
       delimiter = (typeof source === 'string' ? undefined : source.delimiter) ?? (/\.tsv$/i.test(path) ? '\t' : await guessDelimiter(path));
-      relation = `read_csv(${sqlString(path)}, header = true${delimiter ? `, delim = ${sqlString(delimiter)}` : ''})`;
+      // skip = 0: the header is the first line. Left to sniff, DuckDB may skip rows it deems a preamble, and would
+      // read a short ragged file from its ragged line on, silently.
+      relation = `read_csv(${sqlString(path)}, header = true, skip = 0${delimiter ? `, delim = ${sqlString(delimiter)}` : ''})`;
     } else if (format === 'parquet') relation = `read_parquet(${sqlString(path)})`;
     else relation = `read_json_auto(${sqlString(path)})`;
     return { path, format, relation, delimiter, key: `${relation}|${info.size}|${info.mtimeMs}` };
