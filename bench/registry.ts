@@ -6,10 +6,11 @@ import { bullmqBenchmarks } from './bullmq.ts';
 import { dataBenchmarks } from './data.ts';
 import { engineBenchmarks } from './engine.ts';
 import { featureBenchmarks } from './features.ts';
+import { onlineBenchmarks } from './online.ts';
 import { tuningBenchmarks } from './tuning.ts';
 import type { Benchmark, DerivedMetric } from './types.ts';
 
-export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...dataBenchmarks, ...featureBenchmarks];
+export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...dataBenchmarks, ...featureBenchmarks, ...onlineBenchmarks];
 
 export const derived: DerivedMetric[] = [
   {
