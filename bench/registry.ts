@@ -7,10 +7,11 @@ import { dataBenchmarks } from './data.ts';
 import { engineBenchmarks } from './engine.ts';
 import { featureBenchmarks } from './features.ts';
 import { onlineBenchmarks } from './online.ts';
+import { trackingBenchmarks } from './tracking.ts';
 import { tuningBenchmarks } from './tuning.ts';
 import type { Benchmark, DerivedMetric } from './types.ts';
 
-export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...dataBenchmarks, ...featureBenchmarks, ...onlineBenchmarks];
+export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...dataBenchmarks, ...featureBenchmarks, ...onlineBenchmarks, ...trackingBenchmarks];
 
 export const derived: DerivedMetric[] = [
   {

@@ -22,6 +22,7 @@ import { parseParams, parsePools } from './params.ts';
 import { Progress } from './progress.ts';
 import { renderRun } from './show.ts';
 import { datasetCommands } from './commands/datasets.ts';
+import { trackingCommands } from './commands/tracking.ts';
 
 interface GlobalOptions {
   store?: string;
@@ -129,9 +130,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       });
     });
 
-  program
+  const runs = program
     .command('runs')
-    .description('list runs, newest first')
+    .description('list runs, newest first (and search and compare tracking runs)')
     .addOption(new Option('-s, --status <status>', 'only runs with this status').choices(['running', 'succeeded', 'failed', 'cancelled']))
     .option('-w, --workflow <name>', 'only runs of this workflow')
     .option('-n, --limit <n>', 'how many', Number, 20)
@@ -289,6 +290,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   datasetCommands(program, (fn) => withPlatform(g(), {}, fn));
+  trackingCommands(runs, (fn) => withPlatform(g(), {}, fn));
 
   return program;
 }

@@ -33,6 +33,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Capacity for driving this run; by default what the run was started with (CPUs, GPUs), else the platform's. */
   capacity?: Partial<{ cpu: number; gpu: number }>;
+  /** The tracking experiment the run (and its task attempts) belong to. @default the workflow's name */
+  experiment?: string;
 }
 
 function newRunId(now: number): string {
@@ -124,7 +126,7 @@ export class Platform {
           status: 'running',
           file,
           params: parsed,
-          options: { executor: options.executor ?? this.config.executor, pools, cpus: this.config.cpus, gpus: this.config.gpus },
+          options: { executor: options.executor ?? this.config.executor, pools, cpus: this.config.cpus, gpus: this.config.gpus, experiment: options.experiment ?? workflow.name },
           outputBinding: graph.output,
           cancelRequested: false,
           createdAt: now,
@@ -132,6 +134,8 @@ export class Platform {
         },
       },
       { type: 'insertNodes', nodes },
+      // Each workflow run is a tracking run (same id); its task attempts are nested runs created at their finish.
+      { type: 'startTrackingRun', run: { id: runId, experiment: options.experiment ?? workflow.name, name: workflow.name, status: 'running', startTime: now, workflowRunId: runId } },
       { type: 'events', events: [{ runId, at: now, type: 'run_started', data: { workflow: workflow.name, params: parsed, engine: this.engineId } }] },
     ]);
     return { runId, graph };
@@ -159,6 +163,7 @@ export class Platform {
       const now = this.clock.now();
       await this.store.apply([
         { type: 'updateRun', runId, status: 'failed', error: messageOf(err), endedAt: now },
+        { type: 'endTrackingRun', runId, status: 'failed', endTime: now },
         { type: 'events', events: [{ runId, at: now, type: 'run_finished', data: { status: 'failed', error: messageOf(err) } }] },
       ]);
       throw err;
@@ -177,6 +182,7 @@ export class Platform {
       tasks: graph.tasks,
       dynamicBuilders: graph.dynamicBuilders,
       workflowName: workflow.name,
+      experiment: (runOptions as { experiment?: string }).experiment ?? workflow.name,
       leaseMs: this.config.leaseMs,
       ...(this.config.claimAhead !== undefined ? { claimAhead: this.config.claimAhead } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
@@ -234,6 +240,8 @@ export class Platform {
     await this.store.apply([
       ...muts,
       { type: 'updateRun', runId, status: 'running', error: null, endedAt: null, cancelRequested: false },
+      { type: 'startTrackingRun', run: { id: runId, experiment: (run.options as { experiment?: string }).experiment ?? run.workflow, name: run.workflow, status: 'running', startTime: run.createdAt, workflowRunId: runId } },
+      { type: 'endTrackingRun', runId, status: 'running', endTime: null },
       { type: 'events', events: [{ runId, at: now, type: 'run_resumed', data: { reset: muts.length, engine: this.engineId } }] },
     ]);
     return this.drive(runId, workflow, graph, options);
@@ -260,6 +268,7 @@ export class Platform {
         .filter((n) => n.state === 'pending' || n.state === 'running' || n.state === 'retrying')
         .map((n) => ({ type: 'setState' as const, runId, nodeId: n.id, from: [n.state], state: 'cancelled' as const, at: now, error: 'cancelled' })),
       { type: 'updateRun', runId, status: 'cancelled', endedAt: now, error: 'cancelled', cancelRequested: true },
+      { type: 'endTrackingRun', runId, status: 'cancelled', endTime: now },
       { type: 'events', events: [{ runId, at: now, type: 'run_finished', data: { status: 'cancelled' } }] },
     ]);
     return { runId, status: 'cancelled' };

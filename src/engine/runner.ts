@@ -50,6 +50,8 @@ export interface DriverOptions {
   tasks: Map<string, TaskDefinition>;
   dynamicBuilders: Map<string, DynamicFn>;
   workflowName: string;
+  /** The tracking experiment of the run's task attempts. @default workflowName */
+  experiment?: string;
   /** How long a lease lasts without renewal. @default 30000 */
   leaseMs?: number;
   /** How often to look for cancellation and other engines' progress. @default 250 */
@@ -486,6 +488,7 @@ export class RunDriver {
       muts.push({ type: 'finish', runId: this.runId, nodeId, attempt, owner: this.o.owner, nodeState: 'succeeded', attemptState: 'succeeded', at: now, output: result.output, ...metrics });
       // Dataset versions the attempt wrote, registered in the same commit; each applies only if the finish did.
       for (const d of result.datasets ?? []) muts.push({ type: 'putDatasetVersion', version: { ...d, createdAt: now, producedBy: { runId: this.runId, nodeId, attempt } } });
+      this.trackAttempt(nodeId, attempt, 'succeeded', now, startedAt, result, muts);
       if (d?.key && d.parts) muts.push({ type: 'putCache', entry: { key: d.key, task: n.spec.task!, runId: this.runId, nodeId, output: result.output, parts: d.parts, createdAt: now } });
       events.push({ type: 'attempt_succeeded', nodeId, attempt });
       return;
@@ -512,9 +515,34 @@ export class RunDriver {
       ...(phase === 'retrying' ? { notBefore } : {}),
       ...metrics,
     });
+    this.trackAttempt(nodeId, attempt, result.kind === 'cancelled' ? 'cancelled' : 'failed', now, startedAt, result, muts);
     events.push({ type: 'attempt_failed', nodeId, attempt, data: { kind: result.kind, message: result.message, retry: phase === 'retrying' ? { at: notBefore } : undefined } });
     // The user's stack trace helps; Baton's own (for a cancel or a timeout) does not.
     if (result.stack && (result.kind === 'user' || result.kind === 'input')) this.bufferLog(nodeId, attempt, 'stderr', `${result.stack}\n`);
+  }
+
+  /**
+   * The attempt as a tracking run nested in the workflow run's, with what it logged and its system metrics, put
+   * after its finish in the same commit: each applies only if the finish did.
+   */
+  private trackAttempt(nodeId: string, attempt: number, status: 'succeeded' | 'failed' | 'cancelled', now: number, startedAt: number | undefined, result: AttemptResult, muts: Mutation[]): void {
+    // Only attempts that logged something (ctx.log) become tracking runs: the system metrics of every attempt are
+    // already in its attempt record, and writing them twice for thousands of tiny tasks doubled commit costs.
+    const t = result.tracking;
+    if (!t || (!t.metrics?.length && !t.params && !t.tags)) return;
+    const id = `${this.runId}/${nodeId}/${attempt}`;
+    const start = startedAt ?? now;
+    const system = [['duration_ms', now - start], ['cpu_ms', result.cpuMs], ['peak_rss_mb', result.peakRssMb]] as const;
+    const metrics = [...(result.tracking?.metrics ?? [])];
+    for (const [key, value] of system) if (value !== undefined) metrics.push({ key, value, step: 0, ts: now });
+    muts.push(
+      {
+        type: 'startTrackingRun',
+        run: { id, experiment: this.o.experiment ?? this.o.workflowName, name: nodeId, status, startTime: start, endTime: now, parentId: this.runId, workflowRunId: this.runId, nodeId, attempt },
+        ifAttempt: { runId: this.runId, nodeId, attempt },
+      },
+      { type: 'logTracking', batch: { runId: id, metrics, ...(result.tracking?.params ? { params: result.tracking.params } : {}), ...(result.tracking?.tags ? { tags: result.tracking.tags } : {}) } },
+    );
   }
 
   private applyEvaluation(id: string, ev: Evaluation, now: number, muts: Mutation[], events: { type: string; nodeId?: string; data?: unknown }[], toLookup: { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> }[]): void {
@@ -687,6 +715,7 @@ export class RunDriver {
     const final = error && status === 'succeeded' ? 'failed' : status;
     await this.o.store.apply([
       { type: 'updateRun', runId: this.runId, status: final, ...(output ? { output } : {}), error: error ?? null, endedAt: now, owner: null },
+      { type: 'endTrackingRun', runId: this.runId, status: final, endTime: now },
       { type: 'events', events: [{ runId: this.runId, at: now, type: 'run_finished', data: { status: final } }] },
     ]);
     this.emit({ type: 'run', at: now, status: final, ...(error ? { message: error } : {}) });

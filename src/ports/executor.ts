@@ -5,6 +5,7 @@
  */
 import type { Resources } from '../sdk/task.ts';
 import type { NewDatasetVersion, StoredValue } from './metadata.ts';
+import type { MetricPoint } from './tracking.ts';
 
 export interface AttemptRequest {
   runId: string;
@@ -35,6 +36,15 @@ export interface AttemptMetrics {
   written?: string[];
   /** Dataset versions the attempt wrote (`ctx.datasets.write`): the engine registers them if the attempt succeeded. */
   datasets?: DatasetWrite[];
+  /** What the task logged with `ctx.log` (plus its input scalars as params): stored with the attempt's finish. */
+  tracking?: AttemptTracking;
+}
+
+/** An attempt's tracking writes as a worker reports them; the engine adds the run and the system metrics. */
+export interface AttemptTracking {
+  params?: Record<string, string>;
+  tags?: Record<string, string>;
+  metrics?: MetricPoint[];
 }
 
 /** A dataset version as a worker reports it; the engine adds when and by which attempt. */

@@ -9,6 +9,7 @@
  */
 import type { NodeSpec } from '../engine/graph.ts';
 import type { Binding } from '../sdk/refs.ts';
+import type { TrackingBatch, TrackingReads, TrackingRunRecord, TrackingStatus } from './tracking.ts';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type NodeState =
@@ -266,7 +267,16 @@ export type Mutation =
    * `producedBy`, it applies only if that attempt's finish committed (attempt state succeeded): put it after the
    * finish in the same `apply`, and a fenced-out attempt registers nothing.
    */
-  | { type: 'putDatasetVersion'; version: NewDatasetVersion };
+  | { type: 'putDatasetVersion'; version: NewDatasetVersion }
+  /**
+   * Creates a tracking run (and its experiment); idempotent on the run id (result false when it existed). With
+   * `ifAttempt`, it applies only if that attempt's finish committed (put it after the finish in the same apply).
+   */
+  | { type: 'startTrackingRun'; run: TrackingRunRecord; ifAttempt?: AttemptRef }
+  /** Sets a tracking run's final status and end time (status 'running' with endTime null reopens it: resume). */
+  | { type: 'endTrackingRun'; runId: string; status: TrackingStatus; endTime: number | null }
+  /** Upserts params and tags, appends metric points and maintains the latest value per key. Only for an existing run. */
+  | { type: 'logTracking'; batch: TrackingBatch };
 
 export interface RunFilter {
   status?: RunStatus;
@@ -276,7 +286,7 @@ export interface RunFilter {
   before?: number;
 }
 
-export interface MetadataStore {
+export interface MetadataStore extends TrackingReads {
   /** Human-readable location, e.g. `sqlite:/path/.baton/baton.db`. */
   readonly url: string;
   readonly dialect: 'sqlite' | 'postgres';

@@ -16,6 +16,7 @@ import type { TaskDefinition } from '../sdk/task.ts';
 import { collectRefs, decodeValue, encodeValue } from '../values/codec.ts';
 import { artifactAccess } from './artifact-access.ts';
 import { datasetAccess } from './dataset-access.ts';
+import { trackingLog } from './tracking-log.ts';
 
 export interface ExecuteOptions {
   artifacts: ArtifactStore;
@@ -52,11 +53,15 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
   const scratch = async () => (workDir ??= await mkdtemp(join(tmpdir(), `baton-${name}-`)));
   const access = artifactAccess(opts.artifacts, scratch);
   const datasets = datasetAccess(access, opts.artifacts);
+  const log = trackingLog(parsed.data);
   for (const ref of collectRefs(parsed.data)) access.readSet.add(ref);
   let commandStats: CommandRun | undefined;
   let settled = true; // false while a TypeScript task's own code runs
   let user: Promise<unknown> | undefined;
-  const withStats = (r: AttemptResult): AttemptResult => (commandStats?.stats ? { ...r, ...commandStats.stats } : r);
+  const withStats = (r: AttemptResult): AttemptResult => {
+    const tracking = log.report();
+    return { ...r, ...(commandStats?.stats ?? {}), ...(tracking ? { tracking } : {}) };
+  };
   try {
     let raw: unknown;
     try {
@@ -73,6 +78,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
           signal: opts.signal,
           artifacts: access,
           datasets,
+          log,
         } as unknown as TaskContext;
         // The scratch folder is created on first use: tasks that never ask for it cost no file-system calls.
         Object.defineProperty(ctx, 'workDir', { enumerable: true, get: () => (workDir ??= mkdtempSync(join(tmpdir(), `baton-${name}-`))) });

@@ -42,6 +42,19 @@ export interface DatasetAccess {
   path(handle: DatasetHandle): Promise<string>;
 }
 
+/**
+ * `ctx.log`: experiment tracking from inside a task. Each task attempt is a tracking run nested in its workflow
+ * run's; what is logged is buffered in the attempt and stored with its finish, in the same commit. The attempt's
+ * input scalars, duration, CPU time and peak memory are logged automatically.
+ */
+export interface TrackingLog {
+  /** Params (string, number or boolean values; a later value for a key replaces the earlier one). */
+  params(params: Record<string, string | number | boolean>): void;
+  /** One metric point; without a step, the step after this metric's last one (0 first). */
+  metric(name: string, value: number, options?: { step?: number }): void;
+  tags(tags: Record<string, string | number | boolean>): void;
+}
+
 export interface TaskContext {
   readonly runId: string;
   /** The node in the run's graph, e.g. `train[3]`. */
@@ -55,4 +68,5 @@ export interface TaskContext {
   readonly workDir: string;
   readonly artifacts: ArtifactAccess;
   readonly datasets: DatasetAccess;
+  readonly log: TrackingLog;
 }

@@ -15,4 +15,4 @@ export { ref } from './refs.ts';
 export type { Ref, Wire } from './refs.ts';
 export { file, dir, table, bytes, dataset, FileHandleSchema, DirHandleSchema, DatasetHandleSchema, isFileHandle, isDirHandle, isDatasetHandle } from './handles.ts';
 export type { FileHandle, DirHandle, DatasetHandle, DatasetFormat } from './handles.ts';
-export type { TaskContext, ArtifactAccess, DatasetAccess, DatasetWriteOptions } from './context.ts';
+export type { TaskContext, ArtifactAccess, DatasetAccess, DatasetWriteOptions, TrackingLog } from './context.ts';

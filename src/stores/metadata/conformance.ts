@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetadataStore, Mutation, NodeRecord, RunRecord } from '../../ports/metadata.ts';
 import { datasetConformance } from './conformance-datasets.ts';
+import { trackingConformance } from './conformance-tracking.ts';
 
 export interface ConformanceTarget {
   store: MetadataStore;
@@ -260,4 +261,5 @@ export function metadataConformance(name: string, setup: () => Promise<Conforman
     }));
 
   datasetConformance(name, withStore);
+  trackingConformance(name, withStore);
 }

@@ -6,6 +6,7 @@
 import type { Mutation, NodeRecord, StoredValue } from '../../../ports/metadata.ts';
 import { putDatasetVersion } from './datasets.ts';
 import type { SqlValue, Statement } from './driver.ts';
+import { endTrackingRun, logTracking, startTrackingRun } from './tracking.ts';
 
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 const opt = (v: string | number | undefined | null): SqlValue => (v === undefined ? null : v);
@@ -188,5 +189,11 @@ export function compileMutation(m: Mutation): Statement[] {
       return insertRows('lineage', ['run_id', 'node_id', 'attempt', 'sha256', 'direction'], m.records.map((r) => [r.runId, r.nodeId, r.attempt, r.sha256, r.direction]), ' ON CONFLICT DO NOTHING');
     case 'putDatasetVersion':
       return putDatasetVersion(m.version);
+    case 'startTrackingRun':
+      return startTrackingRun(m.run, m.ifAttempt);
+    case 'endTrackingRun':
+      return endTrackingRun(m.runId, m.status, m.endTime);
+    case 'logTracking':
+      return logTracking(m.batch);
   }
 }

@@ -180,6 +180,79 @@ export const MIGRATIONS: Migration[] = [
       `CREATE UNIQUE INDEX dataset_versions_sha ON dataset_versions (name, sha256)`,
     ],
   },
+  {
+    version: 3,
+    name: 'tracking: experiments, tracking runs, params, tags, metric history and latest metrics',
+    // Names and columns are the ones src/tracking/search/sql.ts queries; its RECOMMENDED_INDEXES are created here.
+    sql: (d) => [
+      `CREATE TABLE tracking_experiments (
+        name TEXT PRIMARY KEY,
+        created_at ${d.bigint} NOT NULL
+      )${d.clustered}`,
+      `CREATE TABLE tracking_runs (
+        id TEXT PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        name TEXT,
+        status TEXT NOT NULL,
+        start_time ${d.bigint} NOT NULL,
+        end_time ${d.bigint},
+        parent_id TEXT,
+        workflow_run_id TEXT,
+        node_id TEXT,
+        attempt INTEGER
+      )`,
+      `CREATE INDEX tracking_runs_parent ON tracking_runs (parent_id)`,
+      `CREATE TABLE tracking_params (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      )${d.clustered}`,
+      `CREATE TABLE tracking_tags (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      )${d.clustered}`,
+      // Full history, clustered by (run, key, step): a history read is one range scan. Identical points (same step,
+      // time and value) are one row, so a retried flush stores nothing twice.
+      `CREATE TABLE tracking_metrics (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        step ${d.bigint} NOT NULL,
+        ts ${d.bigint} NOT NULL,
+        value DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (run_id, key, step, ts, value)
+      )${d.clustered}`,
+      // Summaries of each run of TILE_STEPS consecutive steps of a metric, kept up to date as points arrive, so a
+      // chart of a million-point history reads about two thousand rows instead of a million.
+      `CREATE TABLE tracking_metric_tiles (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        tile ${d.bigint} NOT NULL,
+        n ${d.bigint} NOT NULL,
+        vmin DOUBLE PRECISION NOT NULL,
+        vmin_step ${d.bigint} NOT NULL,
+        vmax DOUBLE PRECISION NOT NULL,
+        vmax_step ${d.bigint} NOT NULL,
+        PRIMARY KEY (run_id, key, tile)
+      )${d.clustered}`,
+      `CREATE TABLE tracking_latest_metrics (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value DOUBLE PRECISION NOT NULL,
+        step ${d.bigint} NOT NULL,
+        ts ${d.bigint} NOT NULL,
+        PRIMARY KEY (run_id, key)
+      )${d.clustered}`,
+      // A copy of RECOMMENDED_INDEXES as of this migration (a shipped migration never changes; a test compares).
+      'CREATE INDEX tracking_latest_metrics_kv ON tracking_latest_metrics (key, value, run_id)',
+      'CREATE INDEX tracking_params_kv ON tracking_params (key, value, run_id)',
+      'CREATE INDEX tracking_tags_kv ON tracking_tags (key, value, run_id)',
+      'CREATE INDEX tracking_runs_experiment ON tracking_runs (experiment, start_time)',
+      'CREATE INDEX tracking_runs_start ON tracking_runs (start_time)',
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

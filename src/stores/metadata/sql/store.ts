@@ -20,9 +20,11 @@ import type {
   RunRecord,
   StoredValue,
 } from '../../../ports/metadata.ts';
+import type { HistoryOptions, MetricHistory, TrackingRunDetails, TrackingSearch, TrackingSearchPage } from '../../../ports/tracking.ts';
 import type { Row, SqlDriver, SqlValue } from './driver.ts';
 import { getDatasetLineage, getDatasetVersion, getDatasetVersions, listDatasets } from './datasets.ts';
 import { compileMutation } from './mutations.ts';
+import { getMetricHistory, getTrackingRun, searchRuns } from './tracking.ts';
 import { DIALECT_WORDS, LATEST_VERSION, MIGRATIONS } from './schema.ts';
 
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
@@ -287,6 +289,18 @@ export class SqlMetadataStore implements MetadataStore {
 
   getDatasetLineage(name: string, version: number): Promise<DatasetLineage | undefined> {
     return getDatasetLineage(this.query, name, version);
+  }
+
+  searchRuns(search: TrackingSearch): Promise<TrackingSearchPage> {
+    return searchRuns(this.query, this.db.dialect, search);
+  }
+
+  getTrackingRun(id: string): Promise<TrackingRunDetails | undefined> {
+    return getTrackingRun(this.query, id);
+  }
+
+  getMetricHistory(runId: string, key: string, options?: HistoryOptions): Promise<MetricHistory> {
+    return getMetricHistory(this.query, runId, key, options);
   }
 
   async registerEngine(e: EngineRecord): Promise<void> {

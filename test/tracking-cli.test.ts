@@ -1,0 +1,55 @@
+// `baton runs search` and `baton runs compare` through the real CLI, on runs logged with the script API.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { EXIT_CODES } from '../src/errors.ts';
+import { openTracking } from '../src/tracking/client.ts';
+
+const bin = join(new URL('..', import.meta.url).pathname, 'bin/baton.mjs');
+let dir: string;
+const ids: string[] = [];
+
+function baton(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, '--store', `sqlite:${join(dir, 'b.db')}`, '--artifacts', `file:${join(dir, 'artifacts')}`, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'baton-trcli-'));
+  const t = await openTracking({ store: `sqlite:${join(dir, 'b.db')}` });
+  for (const [name, model, auc] of [['a', 'rf', 0.9], ['b', 'lr', 0.8], ['c', 'rf', 0.7]] as const) {
+    const r = await t.startRun({ experiment: 'cli', name });
+    r.logParams({ model, seed: 1 });
+    r.logMetric('auc', auc);
+    await r.end();
+    ids.push(r.id);
+  }
+  await t.close();
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('runs search filters with OR and orders', () => {
+  const r = baton('runs', 'search', `params.model = 'lr' or metrics.auc > 0.85`, '--order-by', 'metrics.auc desc', '-e', 'cli');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').slice(1);
+  assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), [ids[0], ids[1]]);
+});
+
+test('runs search with a malformed filter prints the caret message and exits 2', () => {
+  const r = baton('runs', 'search', 'metrics.auc > and');
+  assert.equal(r.code, EXIT_CODES.usage);
+  assert.match(r.stderr, /invalid filter: .*\n\s+metrics\.auc > and\n\s+\^/);
+});
+
+test('runs compare shows params and metrics side by side and marks differences', () => {
+  const r = baton('runs', 'compare', ...ids);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\* model\s+rf\s+lr\s+rf/);
+  assert.match(r.stdout, /\* auc\s+0\.9\s+0\.8\s+0\.7/);
+  assert.match(r.stdout, /\n {2}seed\s+1\s+1\s+1/);
+  assert.equal(baton('runs', 'compare', 'nope').code, EXIT_CODES.not_found);
+  assert.equal(baton('runs', '-n', '5').code, 0, 'plain `runs` still lists workflow runs');
+});
