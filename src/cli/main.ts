@@ -23,6 +23,7 @@ import { Progress } from './progress.ts';
 import { renderRun } from './show.ts';
 import { datasetCommands } from './commands/datasets.ts';
 import { trackingCommands } from './commands/tracking.ts';
+import { modelCommands } from './commands/models.ts';
 
 interface GlobalOptions {
   store?: string;
@@ -291,6 +292,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   datasetCommands(program, (fn) => withPlatform(g(), {}, fn));
   trackingCommands(runs, (fn) => withPlatform(g(), {}, fn));
+  modelCommands(program, (fn) => withPlatform(g(), {}, fn));
 
   return program;
 }

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../ports/clock.ts';
 import type { Executor } from '../ports/executor.ts';
 import type { MetadataStore, NodeRecord } from '../ports/metadata.ts';
 import { DatasetService } from '../data/datasets/service.ts';
+import { ModelRegistry } from '../registry/service.ts';
 import { InlineExecutor } from '../executors/inline/executor.ts';
 import { RunDriver, type RunnerEvent, type RunOutcome } from '../engine/runner.ts';
 import { validateGraph } from '../engine/validate.ts';
@@ -76,6 +77,14 @@ export class Platform {
   get datasets(): DatasetService {
     this.datasetService ??= new DatasetService({ store: this.store, artifacts: this.artifacts, offline: sharedOfflineEngine, clock: this.clock });
     return this.datasetService;
+  }
+
+  private modelRegistry: ModelRegistry | undefined;
+
+  /** The model registry: versions, aliases with their history, gated promotions, approvals, rollback. */
+  get models(): ModelRegistry {
+    this.modelRegistry ??= new ModelRegistry({ store: this.store, artifacts: this.artifacts, clock: this.clock });
+    return this.modelRegistry;
   }
 
   /** Lazily creates executors; worker pools start only when first used. */

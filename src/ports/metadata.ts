@@ -9,6 +9,7 @@
  */
 import type { NodeSpec } from '../engine/graph.ts';
 import type { Binding } from '../sdk/refs.ts';
+import type { AliasMove, NewModelVersion, PromotionRecord, RegistryReads } from './registry.ts';
 import type { TrackingBatch, TrackingReads, TrackingRunRecord, TrackingStatus } from './tracking.ts';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -276,7 +277,24 @@ export type Mutation =
   /** Sets a tracking run's final status and end time (status 'running' with endTime null reopens it: resume). */
   | { type: 'endTrackingRun'; runId: string; status: TrackingStatus; endTime: number | null }
   /** Upserts params and tags, appends metric points and maintains the latest value per key. Only for an existing run. */
-  | { type: 'logTracking'; batch: TrackingBatch };
+  | { type: 'logTracking'; batch: TrackingBatch }
+  /**
+   * Registers a model version (creating the model): its number is max + 1 for the name, safe against concurrent
+   * registrations. Idempotent on `registrationId` (result false: that registration already has its version).
+   */
+  | { type: 'registerModelVersion'; version: NewModelVersion }
+  /**
+   * Moves an alias and appends the move to its history. Applies only if the model has that version and the alias
+   * is at `ifCurrent` (when given); result false otherwise.
+   */
+  | { type: 'moveModelAlias'; move: AliasMove }
+  /** Records a promotion request (pending, or already decided: a gate's refusal is recorded as rejected). */
+  | { type: 'requestModelPromotion'; promotion: PromotionRecord }
+  /**
+   * Approves or rejects a pending promotion; applies only while it is pending. Approving with `move` also moves the
+   * alias in the same step (and applies only if that move's conditions hold).
+   */
+  | { type: 'decideModelPromotion'; id: string; status: 'approved' | 'rejected'; actor: string; at: number; reason?: string; move?: AliasMove };
 
 export interface RunFilter {
   status?: RunStatus;
@@ -286,7 +304,7 @@ export interface RunFilter {
   before?: number;
 }
 
-export interface MetadataStore extends TrackingReads {
+export interface MetadataStore extends TrackingReads, RegistryReads {
   /** Human-readable location, e.g. `sqlite:/path/.baton/baton.db`. */
   readonly url: string;
   readonly dialect: 'sqlite' | 'postgres';

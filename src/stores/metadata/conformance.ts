@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetadataStore, Mutation, NodeRecord, RunRecord } from '../../ports/metadata.ts';
 import { datasetConformance } from './conformance-datasets.ts';
+import { registryConformance } from './conformance-registry.ts';
 import { trackingConformance } from './conformance-tracking.ts';
 
 export interface ConformanceTarget {
@@ -262,4 +263,5 @@ export function metadataConformance(name: string, setup: () => Promise<Conforman
 
   datasetConformance(name, withStore);
   trackingConformance(name, withStore);
+  registryConformance(name, withStore);
 }

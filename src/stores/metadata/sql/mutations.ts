@@ -6,6 +6,7 @@
 import type { Mutation, NodeRecord, StoredValue } from '../../../ports/metadata.ts';
 import { putDatasetVersion } from './datasets.ts';
 import type { SqlValue, Statement } from './driver.ts';
+import { decideModelPromotion, moveModelAlias, registerModelVersion, requestModelPromotion } from './registry.ts';
 import { endTrackingRun, logTracking, startTrackingRun } from './tracking.ts';
 
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
@@ -195,5 +196,13 @@ export function compileMutation(m: Mutation): Statement[] {
       return endTrackingRun(m.runId, m.status, m.endTime);
     case 'logTracking':
       return logTracking(m.batch);
+    case 'registerModelVersion':
+      return registerModelVersion(m.version);
+    case 'moveModelAlias':
+      return moveModelAlias(m.move);
+    case 'requestModelPromotion':
+      return requestModelPromotion(m.promotion);
+    case 'decideModelPromotion':
+      return decideModelPromotion(m.id, m.status, m.actor, m.at, m.reason, m.move);
   }
 }

@@ -253,6 +253,72 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX tracking_runs_start ON tracking_runs (start_time)',
     ],
   },
+  {
+    version: 4,
+    name: 'model registry: models, versions, aliases with their history, promotions',
+    sql: (d) => [
+      // A model's row is also the lock its registrations and alias moves take (see src/stores/metadata/sql/registry.ts).
+      `CREATE TABLE models (
+        name TEXT PRIMARY KEY,
+        created_at ${d.bigint} NOT NULL,
+        description TEXT
+      )${d.clustered}`,
+      `CREATE TABLE model_versions (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        registration_id TEXT NOT NULL,
+        artifact TEXT NOT NULL,
+        flavor TEXT NOT NULL,
+        signature TEXT,
+        metrics TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        description TEXT,
+        run_id TEXT,
+        node_id TEXT,
+        attempt INTEGER,
+        code_hash TEXT,
+        created_at ${d.bigint} NOT NULL,
+        PRIMARY KEY (name, version)
+      )${d.clustered}`,
+      `CREATE UNIQUE INDEX model_versions_registration ON model_versions (registration_id)`,
+      `CREATE INDEX model_versions_run ON model_versions (run_id, node_id)`,
+      `CREATE TABLE model_aliases (
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at ${d.bigint} NOT NULL,
+        PRIMARY KEY (name, alias)
+      )${d.clustered}`,
+      `CREATE TABLE model_alias_history (
+        seq ${d.serial},
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        from_version INTEGER,
+        to_version INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at ${d.bigint} NOT NULL
+      )`,
+      `CREATE INDEX model_alias_history_alias ON model_alias_history (name, alias, seq)`,
+      `CREATE TABLE model_promotions (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        gate_report TEXT,
+        decided_by TEXT,
+        decided_at ${d.bigint},
+        decision_reason TEXT,
+        created_at ${d.bigint} NOT NULL
+      )`,
+      `CREATE INDEX model_promotions_status ON model_promotions (status, created_at)`,
+      `CREATE INDEX model_promotions_name ON model_promotions (name, created_at)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -24,6 +24,8 @@ import type { HistoryOptions, MetricHistory, TrackingRunDetails, TrackingSearch,
 import type { Row, SqlDriver, SqlValue } from './driver.ts';
 import { getDatasetLineage, getDatasetVersion, getDatasetVersions, listDatasets } from './datasets.ts';
 import { compileMutation } from './mutations.ts';
+import { getAliasHistory, getModelAliases, getModelVersion, getModelVersions, getPromotion, listModels, listPromotions } from './registry.ts';
+import type { AliasMoveRecord, ModelAliasRecord, ModelSummary, ModelVersionRecord, PromotionRecord, PromotionStatus } from '../../../ports/registry.ts';
 import { getMetricHistory, getTrackingRun, searchRuns } from './tracking.ts';
 import { DIALECT_WORDS, LATEST_VERSION, MIGRATIONS } from './schema.ts';
 
@@ -301,6 +303,34 @@ export class SqlMetadataStore implements MetadataStore {
 
   getMetricHistory(runId: string, key: string, options?: HistoryOptions): Promise<MetricHistory> {
     return getMetricHistory(this.query, runId, key, options);
+  }
+
+  listModels(): Promise<ModelSummary[]> {
+    return listModels(this.query);
+  }
+
+  getModelVersions(name: string): Promise<ModelVersionRecord[]> {
+    return getModelVersions(this.query, name);
+  }
+
+  getModelVersion(name: string, version: number): Promise<ModelVersionRecord | undefined> {
+    return getModelVersion(this.query, name, version);
+  }
+
+  getModelAliases(name: string): Promise<ModelAliasRecord[]> {
+    return getModelAliases(this.query, name);
+  }
+
+  getAliasHistory(name: string, alias?: string): Promise<AliasMoveRecord[]> {
+    return getAliasHistory(this.query, name, alias);
+  }
+
+  getPromotion(id: string): Promise<PromotionRecord | undefined> {
+    return getPromotion(this.query, id);
+  }
+
+  listPromotions(filter?: { name?: string; status?: PromotionStatus }): Promise<PromotionRecord[]> {
+    return listPromotions(this.query, filter);
   }
 
   async registerEngine(e: EngineRecord): Promise<void> {

@@ -1,0 +1,33 @@
+/**
+ * Model signatures: the JSON Schema of a model's input and output, derived from zod types (a task's input and
+ * output schemas, or any zod type) with zod 4's `z.toJSONSchema`. Types JSON Schema cannot express (bytes,
+ * handles' refinements) become `{}` rather than failing the registration.
+ */
+import { z } from 'zod';
+import type { TaskDefinition } from '../sdk/task.ts';
+
+export interface ModelSignature {
+  input?: unknown;
+  output?: unknown;
+}
+
+const isZod = (v: unknown): v is z.ZodType => typeof v === 'object' && v !== null && '_zod' in v;
+
+/** JSON Schema of a zod type (as the model receives it: the input side of transforms). */
+export function jsonSchemaOf(type: z.ZodType): unknown {
+  return z.toJSONSchema(type, { unrepresentable: 'any', io: 'input' });
+}
+
+/** A signature from zod types or JSON Schemas (passed through). */
+export function signatureOf(s: { input?: z.ZodType | unknown; output?: z.ZodType | unknown }): ModelSignature {
+  const out: ModelSignature = {};
+  if (s.input !== undefined) out.input = isZod(s.input) ? jsonSchemaOf(s.input) : s.input;
+  if (s.output !== undefined) out.output = isZod(s.output) ? jsonSchemaOf(s.output) : s.output;
+  return out;
+}
+
+/** The signature of a task (the value `task(...)` returns, or its definition): its input and output schemas. */
+export function signatureOfTask(task: { definition: Pick<TaskDefinition, 'inputSchema' | 'outputSchema'> } | Pick<TaskDefinition, 'inputSchema' | 'outputSchema'>): ModelSignature {
+  const d = 'definition' in task ? task.definition : task;
+  return signatureOf({ input: d.inputSchema, output: d.outputSchema });
+}
