@@ -88,6 +88,25 @@ interface Completion {
   result: AttemptResult;
 }
 
+/**
+ * Dataset registrations lock their dataset's row until commit. Two engines committing versions of several datasets
+ * in opposite orders could deadlock on PostgreSQL, so within one commit they are applied last, sorted by name (they
+ * only depend on finishes earlier in the batch). Returns the batch to apply and, for each original position, where
+ * its result is in the reordered batch.
+ */
+export function orderForLocks(muts: readonly Mutation[]): { batch: Mutation[]; position: number[] } {
+  const rest: number[] = [];
+  const datasets: number[] = [];
+  muts.forEach((m, i) => (m.type === 'putDatasetVersion' ? datasets : rest).push(i));
+  if (datasets.length < 2) return { batch: [...muts], position: muts.map((_, i) => i) };
+  const name = (i: number) => (muts[i] as Extract<Mutation, { type: 'putDatasetVersion' }>).version.name;
+  datasets.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : a - b));
+  const order = [...rest, ...datasets];
+  const position: number[] = new Array<number>(muts.length);
+  order.forEach((orig, at) => (position[orig] = at));
+  return { batch: order.map((i) => muts[i]!), position };
+}
+
 export class RunDriver {
   private machine!: RunMachine;
   private readonly values: ValueResolver;
@@ -277,7 +296,9 @@ export class RunDriver {
     this.bufferFinishes = [];
     this.bufferClaims = [];
     this.uncommittedSuccess.clear();
-    const results = await this.o.store.apply(muts);
+    const { batch, position } = orderForLocks(muts);
+    const applied = await this.o.store.apply(batch);
+    const results = position.map((p) => applied[p]);
     for (const i of finishes) if (!results[i]) this.needsReload = true;
     for (const c of claims) {
       if (c.ahead) {
