@@ -9,6 +9,7 @@
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openPlatform, type Platform, type RunOutcome } from '../src/composition/index.ts';
+import { GateRefused } from '../src/registry/index.ts';
 import { c, duration, table } from '../src/cli/format.ts';
 import { Progress } from '../src/cli/progress.ts';
 import { messageOf } from '../src/errors.ts';
@@ -113,6 +114,29 @@ async function demo(platform: Platform): Promise<number> {
   out(`  F1       ${Object.entries(best.metrics.f1).map(([k, v]) => `${k} ${pct(v)}`).join(' · ')}`);
   const modelPath = await platform.artifacts.localPath(best.model.sha256).catch(() => best.model.sha256);
   out(`  model    ${show(modelPath)} ${c.gray(`(${(best.model.size / 1024).toFixed(1)} KiB, JSON)`)}`);
+  out();
+
+  // The winner goes to the model registry and becomes `champion` only through a gate: it must not be worse on
+  // macro-F1 than the current champion (a later run with a worse winner is refused and recorded as such).
+  const registered = await platform.models.register('weather-classifier', {
+    artifact: best.model,
+    flavor: 'js',
+    metrics: { macroF1: best.metrics.macroF1, accuracy: best.metrics.accuracy },
+    tags: { kind: best.kind, candidate: best.name, run: runId },
+    registrationId: `weather:${best.model.sha256}`,
+  });
+  try {
+    const promoted = await platform.models.promote('weather-classifier', registered.version, {
+      gate: { metrics: [{ name: 'macroF1', direction: 'maximize', minDelta: 0 }] },
+      reason: `winner of run ${runId}`,
+    });
+    const verb = promoted.status === 'unchanged' ? 'is already' : 'is now';
+    out(`${c.bold('Registry')}: weather-classifier@${registered.version} ${verb} ${c.green('champion')} ${c.gray('(gate: macro-F1 not worse than the previous champion)')}`);
+  } catch (err) {
+    if (!(err instanceof GateRefused)) throw err;
+    out(`${c.bold('Registry')}: weather-classifier@${registered.version} registered; the gate kept the current champion: ${err.message.split('\n')[0]}`);
+  }
+  out(c.gray('  npx baton models show weather-classifier@champion'));
   out();
   explore();
   return 0;

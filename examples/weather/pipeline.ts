@@ -203,6 +203,11 @@ export const evaluateModel = task({
     const e = evaluate(data.test.y, predict(model, data.test.X), data.labels.length);
     const f1 = Object.fromEntries(data.labels.map((l, i) => [l, e.perClass[i]?.f1 ?? 0]));
     console.log(`${trained.name}: accuracy ${e.accuracy.toFixed(3)}, macro-F1 ${e.macroF1.toFixed(3)}`);
+    // Every candidate is a tracking run: `npx baton runs search "metrics.macroF1 > 0.5" --order-by "metrics.macroF1 desc"`.
+    ctx.log.params({ candidate: trained.name, kind: trained.kind, ...trained.params });
+    ctx.log.metric('macroF1', e.macroF1);
+    ctx.log.metric('accuracy', e.accuracy);
+    ctx.log.metric('train_ms', trained.trainMs);
     return { ...trained, metrics: { accuracy: e.accuracy, macroF1: e.macroF1, f1, confusion: e.confusion } };
   },
 });
