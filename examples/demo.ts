@@ -15,6 +15,7 @@ import { Progress } from '../src/cli/progress.ts';
 import { messageOf } from '../src/errors.ts';
 import { decodeShallow } from '../src/values/codec.ts';
 import pipeline from './weather/pipeline.ts';
+import { interruptible } from '../src/cli/interrupt.ts';
 
 type Summary = NonNullable<(typeof pipeline)['__output']>;
 
@@ -23,19 +24,6 @@ const pipelineFile = fileURLToPath(new URL('./weather/pipeline.ts', import.meta.
 const show = (p: string): string => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p) || '.');
 const out = (s = ''): void => void process.stdout.write(`${s}\n`);
 const pct = (x: number): string => x.toFixed(3);
-
-/** Ctrl-C cancels the run (it can be resumed later); a second Ctrl-C exits at once. */
-function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSig = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nCancelling the run (Ctrl-C again to exit at once)…\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
-  return { signal: controller.signal, dispose: () => void (process.off('SIGINT', onSig), process.off('SIGTERM', onSig)) };
-}
 
 async function demo(platform: Platform): Promise<number> {
   const { cwd } = platform.config;

@@ -16,6 +16,7 @@ import { Progress } from '../../src/cli/progress.ts';
 import { messageOf } from '../../src/errors.ts';
 import { decodeShallow } from '../../src/values/codec.ts';
 import pipeline, { FlightsParams, type FlightsSummary } from './pipeline.ts';
+import { interruptible } from '../../src/cli/interrupt.ts';
 
 const pipelineFile = fileURLToPath(new URL('./pipeline.ts', import.meta.url));
 const show = (p: string): string => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p) || '.');
@@ -27,19 +28,6 @@ function params(): unknown {
   const { values } = parseArgs({ options: { rows: { type: 'string' }, seed: { type: 'string' }, sample: { type: 'string' } } });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v.replaceAll('_', '').replaceAll(',', '')));
   return FlightsParams.parse(Object.fromEntries(Object.entries({ rows: num(values.rows), seed: num(values.seed), sample: num(values.sample) }).filter(([, v]) => v !== undefined)));
-}
-
-/** Ctrl-C cancels the run (it can be resumed later); a second Ctrl-C exits at once. */
-function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSig = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nCancelling the run (Ctrl-C again to exit at once)…\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
-  return { signal: controller.signal, dispose: () => void (process.off('SIGINT', onSig), process.off('SIGTERM', onSig)) };
 }
 
 async function main(platform: Platform): Promise<number> {

@@ -24,6 +24,7 @@ import { renderRun } from './show.ts';
 import { datasetCommands } from './commands/datasets.ts';
 import { trackingCommands } from './commands/tracking.ts';
 import { modelCommands } from './commands/models.ts';
+import { interruptible } from './interrupt.ts';
 
 interface GlobalOptions {
   store?: string;
@@ -64,29 +65,6 @@ async function printOutcome(p: Platform, runId: string, json: boolean): Promise<
     out(c.gray(`Details: baton show ${runId}   Logs: baton logs ${runId}${run.status !== 'succeeded' ? `   Resume: baton resume ${runId}` : ''}`));
   }
   return statusExit(run.status);
-}
-
-function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  let count = 0;
-  const onSig = () => {
-    count++;
-    if (count === 1) {
-      process.stderr.write('\nCancelling the run (Ctrl-C again to exit at once; `baton resume` continues it later)…\n');
-      controller.abort();
-    } else {
-      process.exit(EXIT_CODES.cancelled);
-    }
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSig);
-      process.off('SIGTERM', onSig);
-    },
-  };
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {

@@ -68,26 +68,11 @@ interface Column {
   kind: ColumnKind;
 }
 
-const q = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`;
+export const q = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`;
 const lit = (value: string): string => {
   if (value.includes('\0')) throw new FeatureError('invalid_request', `A value cannot contain a NUL character: ${JSON.stringify(value)}.`);
   return `'${value.replaceAll("'", "''")}'`;
 };
-
-/** DuckDB type name → platform kind (the port's `describe` does this for files; SQL sources are described here). */
-function kindOfType(type: string): ColumnKind {
-  const t = type.toUpperCase();
-  if (t.endsWith(']')) return 'list';
-  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/.test(t)) return 'integer';
-  if (t === 'FLOAT' || t === 'DOUBLE') return 'float';
-  if (t.startsWith('DECIMAL')) return 'decimal';
-  if (t === 'VARCHAR' || t === 'UUID' || t.startsWith('ENUM')) return 'string';
-  if (t === 'BOOLEAN') return 'boolean';
-  if (t === 'DATE') return 'date';
-  if (t.startsWith('TIMESTAMP')) return 'timestamp';
-  if (t.startsWith('TIME')) return 'time';
-  return 'other';
-}
 
 /** Which source column kinds a declared feature type accepts (the value is cast to the declared type). */
 const ACCEPTS: Record<FeatureType, ColumnKind[]> = {
@@ -107,16 +92,11 @@ const ACCEPTS: Record<FeatureType, ColumnKind[]> = {
 const keyFamily = (kind: ColumnKind): string => (kind === 'integer' || kind === 'float' || kind === 'decimal' ? 'number' : kind === 'date' || kind === 'timestamp' ? 'temporal' : kind);
 
 /** A TIMESTAMP expression for a temporal column (no cast for plain TIMESTAMP, so the join stays on raw columns). */
-function asTimestamp(expr: string, column: Column): string {
+export function asTimestamp(expr: string, column: { type: string }): string {
   const t = column.type.toUpperCase();
   if (t === 'TIMESTAMP') return expr;
   if (t === 'TIMESTAMP WITH TIME ZONE' || t === 'TIMESTAMPTZ') return `timezone('UTC', ${expr})`;
   return `CAST(${expr} AS TIMESTAMP)`;
-}
-
-async function describeSql(engine: OfflineEngine, relation: string): Promise<Column[]> {
-  const rows = await engine.query(`DESCRIBE SELECT * FROM ${relation}`);
-  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type), kind: kindOfType(String(r.column_type)) }));
 }
 
 async function sqlRelation(engine: OfflineEngine, sql: string, inputs: Record<string, Source>): Promise<string> {
@@ -125,12 +105,12 @@ async function sqlRelation(engine: OfflineEngine, sql: string, inputs: Record<st
   return `(${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}${sql})`;
 }
 
-/** A relation over a view's source, and its columns. */
-async function viewRelation(engine: OfflineEngine, view: FeatureView): Promise<{ relation: string; columns: Column[] }> {
+/** A relation over a view's source, and its columns (also used by online materialization). */
+export async function viewRelation(engine: OfflineEngine, view: FeatureView): Promise<{ relation: string; columns: Column[] }> {
   const source = view.source;
   if ('sql' in source) {
     const relation = await sqlRelation(engine, source.sql, source.inputs);
-    const columns = await describeSql(engine, relation).catch((err: unknown) => {
+    const columns = await engine.describeQuery(relation).catch((err: unknown) => {
       throw new FeatureError('invalid_definition', `Feature view "${view.name}": its SQL source does not run: ${(err as Error).message.split('\n')[0]}. Fix source.sql (tables it reads must be listed in source.inputs).`, { cause: err });
     });
     return { relation: `${relation} AS __src`, columns };
@@ -139,6 +119,9 @@ async function viewRelation(engine: OfflineEngine, view: FeatureView): Promise<{
   const relation = await engine.relation(file);
   return { relation, columns: (await engine.describe(file)).map((c) => ({ name: c.name, type: c.type, kind: c.kind })) };
 }
+
+/** The kind of each type `inferType` can choose. */
+const INFERRED_KIND: Record<string, ColumnKind> = { TIMESTAMP: 'timestamp', BIGINT: 'integer', DOUBLE: 'float', BOOLEAN: 'boolean', VARCHAR: 'string' };
 
 function inferType(column: string, values: EntityRowValue[], isEvent: boolean): string {
   const kinds = new Set(values.filter((v) => v !== null && v !== undefined).map((v) => (v instanceof Date ? 'date' : typeof v)));
@@ -195,7 +178,7 @@ function rowsRelation(rows: Record<string, EntityRowValue>[], eventTimestamp: st
   const select = names.map((n, i) => `CAST(${q(`c${i}`)} AS ${types[i]}) AS ${q(n)}`).join(', ');
   return {
     relation: `(SELECT ${select} FROM (VALUES ${values}) AS __v(${names.map((_, i) => q(`c${i}`)).join(', ')}))`,
-    columns: names.map((name, i) => ({ name, type: types[i]!, kind: kindOfType(types[i]!) })),
+    columns: names.map((name, i) => ({ name, type: types[i]!, kind: INFERRED_KIND[types[i]!]! })),
   };
 }
 
@@ -262,7 +245,7 @@ export async function getHistoricalFeatures(engine: OfflineEngine, request: Hist
   if (inMemory) ({ relation: entityRel, columns: entityCols } = rowsRelation(entities, eventTimestamp));
   else if (typeof entities === 'object' && 'sql' in entities) {
     entityRel = await sqlRelation(engine, entities.sql, entities.inputs ?? {});
-    entityCols = await describeSql(engine, entityRel).catch((err: unknown) => {
+    entityCols = await engine.describeQuery(entityRel).catch((err: unknown) => {
       throw new FeatureError('invalid_request', `The entity SQL does not run: ${(err as Error).message.split('\n')[0]}. Fix entities.sql (tables it reads must be listed in entities.inputs).`, { cause: err });
     });
   } else {

@@ -50,6 +50,8 @@ export interface OfflineEngine {
   relation(source: Source): Promise<string>;
   /** The source's columns, in file order. */
   describe(source: Source): Promise<ColumnInfo[]>;
+  /** Columns of any SQL table expression (a subquery over relations), with their kinds. */
+  describeQuery(relation: string): Promise<ColumnInfo[]>;
   /** Frees the engine; later calls fail. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,9 +1,9 @@
 // Loading, validation, feature engineering and train/test splitting for the Seattle weather
 // data set shipped by the `vega-datasets` npm package (read from disk, never from the network).
 
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { vegaDatasetsRoot } from '../../vega.ts';
 import { checkSeed, mulberry32, randomInt } from './rng.ts';
 
 /** Class names in label-index order (alphabetical): y = 0 means drizzle, ... y = 4 means sun. */
@@ -63,32 +63,11 @@ export interface TrainTestSplit {
 
 /**
  * Absolute path of `data/seattle-weather.csv` inside the installed vega-datasets package.
- * vega-datasets 3.x has an "exports" map that hides `vega-datasets/package.json`, so when that
- * subpath cannot be resolved we resolve the package entry point and walk up to its package root.
  */
 export function defaultWeatherCsvPath(): string {
   return join(vegaDatasetsRoot(), 'data', 'seattle-weather.csv');
 }
 
-function vegaDatasetsRoot(): string {
-  const require = createRequire(import.meta.url);
-  try {
-    return dirname(require.resolve('vega-datasets/package.json'));
-  } catch {
-    // ERR_PACKAGE_PATH_NOT_EXPORTED: fall through to the entry-point walk.
-  }
-  let dir = dirname(require.resolve('vega-datasets'));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown };
-      if (name === 'vega-datasets') return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('could not locate the vega-datasets package root');
-    dir = parent;
-  }
-}
 
 /** Reads and validates the weather CSV (defaults to the copy in vega-datasets). */
 export function loadWeatherCsv(path: string = defaultWeatherCsvPath()): WeatherRow[] {

@@ -101,6 +101,11 @@ export class DuckDBOfflineEngine implements OfflineEngine {
     return this.describeResolved(await this.resolve(source));
   }
 
+  async describeQuery(relation: string): Promise<ColumnInfo[]> {
+    const rows = await this.query(`DESCRIBE SELECT * FROM ${relation}`);
+    return rows.map((row) => ({ name: String(row.column_name), type: String(row.column_type), kind: kindOf(String(row.column_type)) }));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -143,8 +148,7 @@ export class DuckDBOfflineEngine implements OfflineEngine {
 
   private async describeUncached(r: Resolved): Promise<ColumnInfo[]> {
     try {
-      const rows = await this.query(`DESCRIBE SELECT * FROM ${r.relation}`);
-      return rows.map((row) => ({ name: String(row.column_name), type: String(row.column_type), kind: kindOf(String(row.column_type)) }));
+      return await this.describeQuery(r.relation);
     } catch (err) {
       throw await this.explainFileError(r, err);
     }
