@@ -9,9 +9,10 @@ import { featureBenchmarks } from './features.ts';
 import { onlineBenchmarks } from './online.ts';
 import { trackingBenchmarks } from './tracking.ts';
 import { tuningBenchmarks } from './tuning.ts';
+import { studyBenchmarks } from './study.ts';
 import type { Benchmark, DerivedMetric } from './types.ts';
 
-export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...dataBenchmarks, ...featureBenchmarks, ...onlineBenchmarks, ...trackingBenchmarks];
+export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...studyBenchmarks, ...dataBenchmarks, ...featureBenchmarks, ...onlineBenchmarks, ...trackingBenchmarks];
 
 export const derived: DerivedMetric[] = [
   {

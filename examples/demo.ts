@@ -1,6 +1,7 @@
 /**
- * `npm run demo`: trains and compares weather classifiers with Baton, embedded in this process, then says where the
- * results are and how to look at them. Everything is stored under .baton/ in the current directory; run it twice
+ * `npm run demo`: trains and compares weather classifiers with Baton, embedded in this process (tuning one of them
+ * with TPE and median pruning), registers the winner and promotes it to champion through a gate, then says where
+ * the results are and how to look at them. Everything is stored under .baton/ in the current directory; run it twice
  * and the second run is served entirely from the cache.
  *
  *   npm run demo                       # default executor (worker processes)
@@ -14,7 +15,7 @@ import { c, duration, table } from '../src/cli/format.ts';
 import { Progress } from '../src/cli/progress.ts';
 import { messageOf } from '../src/errors.ts';
 import { decodeShallow } from '../src/values/codec.ts';
-import pipeline from './weather/pipeline.ts';
+import pipeline, { TUNED_CANDIDATE } from './weather/pipeline.ts';
 import { interruptible } from '../src/cli/interrupt.ts';
 
 type Summary = NonNullable<(typeof pipeline)['__output']>;
@@ -24,6 +25,9 @@ const pipelineFile = fileURLToPath(new URL('./weather/pipeline.ts', import.meta.
 const show = (p: string): string => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p) || '.');
 const out = (s = ''): void => void process.stdout.write(`${s}\n`);
 const pct = (x: number): string => x.toFixed(3);
+/** Hyper-parameters as `k=v`, tuned floats to 3 significant digits. */
+const paramsText = (params: Record<string, number>): string =>
+  Object.entries(params).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : Number(v.toPrecision(3))}`).join(' ');
 
 async function demo(platform: Platform): Promise<number> {
   const { cwd } = platform.config;
@@ -69,7 +73,7 @@ async function demo(platform: Platform): Promise<number> {
   }
 
   const summary = (await decodeShallow(outcome.output, platform.artifacts)) as Summary;
-  const { best, candidates, baseline, data } = summary;
+  const { best, candidates, baseline, data, study } = summary;
 
   out(`${c.green('Run succeeded')} in ${duration(took)}: ${c.bold(runId)}`);
   out(
@@ -79,6 +83,17 @@ async function demo(platform: Platform): Promise<number> {
   );
   out(c.gray(`Metadata ${platform.store.url} · artifacts ${platform.config.artifacts}`));
   out();
+
+  if (study) {
+    // Trials are scored on a validation fold cut from the training days: the test days never chose the params.
+    const { counts, iterations, best: top } = study;
+    const saved = iterations.budget > 0 ? Math.round((100 * (iterations.budget - iterations.run)) / iterations.budget) : 0;
+    out(c.bold(`Tuning logreg (TPE sampler, median pruner) on ${top.validation.nValidation} validation days cut from the training days`));
+    out(`  ${study.trials} trials: ${c.green(`${counts.complete} complete`)}, ${c.yellow(`${counts.pruned} pruned`)} early${counts.failed ? `, ${c.red(`${counts.failed} failed`)}` : ''} ${c.gray(`(pruning skipped ${saved}% of the training iterations)`)}`);
+    out(`  best     #${top.number}: validation macro-F1 ${c.bold(pct(top.validation.macroF1))}  ${paramsText(top.params)}  ${c.gray(`→ candidate "${TUNED_CANDIDATE}"`)}`);
+    out(`  ${c.gray(`npx baton study ${runId}   # every trial: params, reports, pruned or not`)}`);
+    out();
+  }
 
   out(c.bold(`Candidates (${candidates.length}), best first by macro-F1 on ${data.nTest} held-out days (trained on ${data.nTrain})`));
   out(
@@ -98,7 +113,7 @@ async function demo(platform: Platform): Promise<number> {
   out();
 
   out(`${c.bold('Winner')}: ${c.green(best.name)}  macro-F1 ${c.bold(pct(best.metrics.macroF1))}  accuracy ${c.bold(pct(best.metrics.accuracy))}`);
-  out(`  params   ${Object.entries(best.params).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  out(`  params   ${paramsText(best.params)}`);
   out(`  F1       ${Object.entries(best.metrics.f1).map(([k, v]) => `${k} ${pct(v)}`).join(' · ')}`);
   const modelPath = await platform.artifacts.localPath(best.model.sha256).catch(() => best.model.sha256);
   out(`  model    ${show(modelPath)} ${c.gray(`(${(best.model.size / 1024).toFixed(1)} KiB, JSON)`)}`);

@@ -7,23 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
+import { query, sleep } from './support/engines.ts';
 import { openPlatform } from '../src/composition/platform.ts';
 import crashFlow from './fixtures/crash-flow.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/baton.mjs');
 const flowFile = join(root, 'test/fixtures/crash-flow.ts');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function query<T>(store: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(store, { readonly: true, timeout: 5000 });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
 
 test('survives 10+ SIGKILLs at random points: completes, commits each output once, same outputs as an uninterrupted run', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-crash-'));

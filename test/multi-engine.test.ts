@@ -1,7 +1,6 @@
 // Several engine processes drive one run on one shared store at the same time (PostgreSQL, and SQLite): every
 // task runs once, the work is shared between the engines, and the run completes with the right output.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +8,10 @@ import { test } from 'node:test';
 import { openPlatform } from '../src/composition/platform.ts';
 import { decodeShallow } from '../src/values/codec.ts';
 import flow from './fixtures/multi-flow.ts';
+import { driveWithEngines } from './support/engines.ts';
 import { freshPostgresDatabase } from './support/postgres.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const driver = join(root, 'test/fixtures/drive-run.ts');
 const flowFile = join(root, 'test/fixtures/multi-flow.ts');
 
 async function threeEngines(storeUrl: string): Promise<void> {
@@ -23,18 +22,7 @@ async function threeEngines(storeUrl: string): Promise<void> {
   try {
     const p = await openPlatform({ store: storeUrl, artifacts, executor: 'inline' });
     const { runId } = await p.startRun(flow, { n, log, salt: String(Math.random()) }, { file: flowFile });
-    const barrier = mkdtempSync(join(dir, 'barrier-'));
-    const engines = Array.from({ length: 3 }, () =>
-      new Promise<{ status: string; engine: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', driver, storeUrl, artifacts, runId, barrier, '3'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as { status: string; engine: string }) : reject(new Error(`engine exited ${code}: ${err}`))));
-      }),
-    );
-    const outcomes = await Promise.all(engines);
+    const outcomes = await driveWithEngines(storeUrl, artifacts, runId, dir);
     assert.ok(outcomes.every((o) => o.status === 'succeeded'), JSON.stringify(outcomes));
     const run = await p.store.getRun(runId);
     assert.equal(run?.status, 'succeeded');

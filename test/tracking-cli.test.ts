@@ -1,7 +1,7 @@
 // `baton runs search` and `baton runs compare` through the real CLI, on runs logged with the script API.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -19,11 +19,14 @@ function baton(...args: string[]): { code: number; stdout: string; stderr: strin
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'baton-trcli-'));
-  const t = await openTracking({ store: `sqlite:${join(dir, 'b.db')}` });
+  const t = await openTracking({ store: `sqlite:${join(dir, 'b.db')}`, artifacts: `file:${join(dir, 'artifacts')}` });
+  writeFileSync(join(dir, 'model-rf.bin'), 'rf weights');
+  writeFileSync(join(dir, 'model-lr.bin'), 'lr weights, longer');
   for (const [name, model, auc] of [['a', 'rf', 0.9], ['b', 'lr', 0.8], ['c', 'rf', 0.7]] as const) {
     const r = await t.startRun({ experiment: 'cli', name });
     r.logParams({ model, seed: 1 });
     r.logMetric('auc', auc);
+    await r.logArtifact('model', join(dir, `model-${model}.bin`));
     await r.end();
     ids.push(r.id);
   }
@@ -38,6 +41,13 @@ test('runs search filters with OR and orders', () => {
   assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), [ids[0], ids[1]]);
 });
 
+test('runs search takes -n and --json after the filter (not the plain `runs` list options)', () => {
+  const r = baton('runs', 'search', `params.model = 'rf'`, '--order-by', 'metrics.auc', '-n', '1', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id?: string; nextPageToken?: string });
+  assert.deepEqual(lines.map((l) => l.id ?? 'token'), [ids[2], 'token']);
+});
+
 test('runs search with a malformed filter prints the caret message and exits 2', () => {
   const r = baton('runs', 'search', 'metrics.auc > and');
   assert.equal(r.code, EXIT_CODES.usage);
@@ -50,6 +60,13 @@ test('runs compare shows params and metrics side by side and marks differences',
   assert.match(r.stdout, /\* model\s+rf\s+lr\s+rf/);
   assert.match(r.stdout, /\* auc\s+0\.9\s+0\.8\s+0\.7/);
   assert.match(r.stdout, /\n {2}seed\s+1\s+1\s+1/);
+  // Artifacts: kind, short sha256 and size; equal content in runs a and c, so the row is marked.
+  const rf = /\* model\s+file ([0-9a-f]{12}) \(10 B\)\s+file ([0-9a-f]{12}) \(18 B\)\s+file ([0-9a-f]{12}) \(10 B\)/.exec(r.stdout);
+  assert.ok(rf, r.stdout);
+  assert.equal(rf[1], rf[3]);
+  assert.notEqual(rf[1], rf[2]);
+  const json = baton('runs', 'compare', ids[0]!, '--json');
+  assert.equal((JSON.parse(json.stdout) as { artifacts: { model: { handle: { name: string } } } }[])[0]!.artifacts.model.handle.name, 'model-rf.bin');
   assert.equal(baton('runs', 'compare', 'nope').code, EXIT_CODES.not_found);
   assert.equal(baton('runs', '-n', '5').code, 0, 'plain `runs` still lists workflow runs');
 });

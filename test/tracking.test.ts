@@ -2,7 +2,7 @@
 // file at once without an error or a lost point.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -31,6 +31,35 @@ test('a script run logs params, tags and metrics in batches and ends', async () 
     assert.deepEqual(got?.tags, { team: 'ml' });
     assert.equal(got?.metrics.loss?.step, 249);
     assert.equal((await t.store.getMetricHistory(r.id, 'loss')).total, 250);
+    await t.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a script run logs artifacts: local files and directories are stored first, handles are checked', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-tra-'));
+  try {
+    const config = { store: `sqlite:${join(dir, 'b.db')}`, artifacts: `file:${join(dir, 'artifacts')}`, flushMs: 5 };
+    writeFileSync(join(dir, 'roc.png'), 'png bytes');
+    mkdirSync(join(dir, 'report'));
+    writeFileSync(join(dir, 'report', 'index.html'), '<html>');
+    const t = await openTracking(config);
+    const r = await t.startRun({ experiment: 'e' });
+    const roc = await r.logArtifact('roc', join(dir, 'roc.png'));
+    const report = await r.logArtifact('report', join(dir, 'report'));
+    assert.deepEqual([roc.$artifact, roc.name, roc.size, report.$artifact], ['file', 'roc.png', 9, 'dir']);
+    assert.equal((await t.artifacts.read(roc.sha256)).toString(), 'png bytes');
+    assert.deepEqual(await r.logArtifact('again', { ...roc, name: 'copy.png' }), { ...roc, name: 'copy.png' });
+    await assert.rejects(r.logArtifact('gone', join(dir, 'nope.png')), (e: BatonError) => e.code === 'usage' && /cannot read that path/.test(e.message));
+    await assert.rejects(r.logArtifact('alien', { ...roc, sha256: 'f'.repeat(64) }), (e: BatonError) => e.code === 'not_found' && /is not in the artifact store/.test(e.message));
+    await assert.rejects(r.logArtifact('bad', { sha256: 'x' } as never), (e: BatonError) => e.code === 'usage' && /needs a file, directory or dataset handle/.test(e.message));
+    await r.end();
+    await assert.rejects(r.logArtifact('late', roc), /ended/);
+    const got = await t.store.getTrackingRun(r.id);
+    assert.deepEqual(Object.keys(got?.artifacts ?? {}), ['again', 'report', 'roc']);
+    assert.deepEqual(got?.artifacts.roc?.handle, roc);
+    assert.deepEqual(await t.store.getLineage(r.id), [], 'a script run is not an attempt: no lineage');
     await t.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // the typecheck fails) and executed as a test so the wiring below is also exercised at run time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { map, task, when, workflow, z, type Ref } from '../src/sdk/index.ts';
+import { categorical, float, map, task, tune, when, workflow, z, type Ref } from '../src/sdk/index.ts';
 
 const count = task({ name: 'types.count', input: z.object({ text: z.string() }), output: z.object({ n: z.number(), words: z.array(z.string()) }), run: ({ text }) => ({ n: text.length, words: text.split(' ') }) });
 const shout = task({ name: 'types.shout', input: z.object({ word: z.string(), times: z.number().default(1) }), output: z.string(), run: ({ word, times }) => word.toUpperCase().repeat(times) });
@@ -36,4 +36,35 @@ test('typed wiring: outputs flow into inputs of the same type; mismatches are co
   });
   const { graph } = wf.build({});
   assert.deepEqual(graph.nodes.map((n) => `${n.id}:${n.kind}`), ['types.count:task', 'types.square:task', 'types.shout:map', 'types.square-2:task', 'other:task', 'when:select']);
+});
+
+const objective = task({
+  name: 'types.objective',
+  input: z.object({ params: z.object({ lr: z.number(), kind: z.enum(['a', 'b']) }), rows: z.number() }),
+  output: z.object({ loss: z.number(), label: z.string() }),
+  run: ({ params, rows }) => ({ loss: params.lr * rows, label: params.kind }),
+});
+
+test('tune: the space must fit the objective params, the metric must be a numeric output field', () => {
+  const wf = workflow({ name: 'types-tune' }, () => {
+    const study = tune(objective, { space: { lr: float(1e-3, 1, { log: true }), kind: categorical(['a', 'b'] as const) }, direction: 'minimize', metric: 'loss', trials: 4, inputs: { rows: 3 } });
+    const lr: Ref<number> = study.best.params.lr; // params are typed by the space
+    const label: Ref<string> = study.best.output.label; // the best trial's output by the task's output type
+    const wrong = () => {
+      // @ts-expect-error the space samples kind 'c', which the objective's params do not accept
+      tune(objective, { space: { lr: float(0, 1), kind: categorical(['a', 'c'] as const) }, direction: 'minimize', metric: 'loss', trials: 4, inputs: { rows: 3 } });
+      // @ts-expect-error "label" is not a numeric output field
+      tune(objective, { space: { lr: float(0, 1), kind: categorical(['a'] as const) }, direction: 'minimize', metric: 'label', trials: 4, inputs: { rows: 3 } });
+      // @ts-expect-error the objective's other inputs are typed
+      tune(objective, { space: { lr: float(0, 1), kind: categorical(['a'] as const) }, direction: 'minimize', metric: 'loss', trials: 4, inputs: { rows: 'three' } });
+    };
+    void wrong;
+    return { lr, label };
+  });
+  const { graph } = wf.build({});
+  assert.deepEqual(graph.nodes.map((n) => `${n.id}:${n.kind}`), ['types.objective-study:tune']);
+  assert.throws(
+    () => workflow({ name: 'types-tune-bad' }, () => tune(objective, { space: { lr: float(0, 1), kind: categorical(['a'] as const) }, direction: 'minimize', metric: 'loss', trials: 0, inputs: { rows: 3 } })).build({}),
+    /tune\("types.objective-study"\): trials must be a whole number ≥ 1, got 0/,
+  );
 });

@@ -42,6 +42,9 @@ test('the pipeline succeeds and registers every dataset as version 1, with its w
   assert.equal(summary.flights.sourceRows, 3_000_000);
   const [training] = await platform.datasets.versions('flights_training');
   assert.equal(training?.rows, 5_000);
+  // The training set's version records the feature views (name + version) it was built from.
+  assert.deepEqual((await platform.datasets.show('flights_training@1')).featureViews, summary.training.views);
+  assert.deepEqual(summary.training.views.map((v) => v.name), ['origin_stats', 'route_stats']);
   // Lineage: the training task read the three inputs it joined.
   for (const name of ['flights', 'origin_daily', 'route_daily']) {
     const lineage = await platform.store.getDatasetLineage(name, 1);

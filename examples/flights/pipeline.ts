@@ -5,7 +5,8 @@
  *     → per-origin daily and per-route daily delay statistics (as of each day: 7- and 30-day windows), in parallel,
  *       registered as datasets `origin_daily` and `route_daily`
  *     → a point-in-time-correct training set for a sample of flights (label: delay > 15 min) with
- *       getHistoricalFeatures, registered as `flights_training` → a summary with a leakage check
+ *       getHistoricalFeatures, registered as `flights_training` with the feature-view versions it was built from
+ *       (saveTrainingSet) → a summary with a leakage check
  *
  * Every task is deterministic given its input (seeded samples, ordered outputs), so a second run is all cache hits and
  * re-registering the same content keeps each dataset's version.
@@ -16,7 +17,7 @@
 import { join } from 'node:path';
 import { validationTask } from '../../src/data/validation/step.ts';
 import { matches, range, rowCount, sql } from '../../src/data/validation/suite.ts';
-import { entity, featureView, getHistoricalFeatures, type FeatureView } from '../../src/features/index.ts';
+import { entity, featureView, saveTrainingSet, type FeatureView } from '../../src/features/index.ts';
 import { sharedOfflineEngine } from '../../src/runtime/offline-engine.ts';
 import { dataset, task, workflow, z, type DatasetHandle, type TaskContext } from '../../src/sdk/index.ts';
 import { flightsParquetPath, flightsSourceId, lit } from './data.ts';
@@ -177,14 +178,11 @@ export const trainingSet = task({
             ORDER BY hash(flight_id, ${seed}), flight_id LIMIT ${sample}`,
       inputs: { flights: { path: await ctx.datasets.path(flights), format: 'parquet' as const } },
     };
-    const unordered = join(ctx.workDir, 'unordered.parquet');
-    const result = await getHistoricalFeatures(engine, { entities, features: views, output: { path: unordered } });
-    // getHistoricalFeatures writes Parquet unordered: order it so the same input gives the same bytes (and version).
-    const out = join(ctx.workDir, 'flights_training.parquet');
-    await engine.query(`COPY (SELECT * FROM ${await engine.relation({ path: unordered, format: 'parquet' })} ORDER BY flight_id) TO ${lit(out)} (FORMAT PARQUET)`);
-    const training = await ctx.datasets.write('flights_training', out);
+    // Registered as dataset `flights_training` with the feature views (name + version) it was built from; ordered by
+    // flight so the same input gives the same bytes (and dataset version).
+    const result = await saveTrainingSet(engine, ctx.datasets, 'flights_training', { entities, features: views, orderBy: ['flight_id'] }, { dir: ctx.workDir });
     console.log(`flights_training: ${result.rowCount.toLocaleString('en-US')} rows × ${result.columns.length} columns; views ${result.views.map((v) => `${v.name}@${v.version.slice(0, 12)}`).join(', ')}`);
-    return { training, rows: result.rowCount, columns: result.columns, views: result.views };
+    return { training: result.saved, rows: result.rowCount, columns: result.columns, views: result.views };
   },
 });
 

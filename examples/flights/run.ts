@@ -56,7 +56,7 @@ async function main(platform: Platform): Promise<number> {
     out(c.bold('Explore'));
     out(`  npx baton datasets list                     ${c.gray('# flights, origin_daily, route_daily, flights_training')}`);
     out(`  npx baton datasets show flights             ${c.gray('# schema, rows, profile, who wrote and read it')}`);
-    out(`  npx baton datasets show flights_training    ${c.gray('# the training set')}`);
+    out(`  npx baton datasets show flights_training    ${c.gray('# the training set, and the feature-view versions it was built from')}`);
     out(`  npx baton show ${runId}    ${c.gray('# the graph: states, durations, cache hits')}`);
     out(`  npx baton logs ${runId} flights.validate   ${c.gray('# the validation report')}`);
     if (outcome.status !== 'succeeded') out(`  npx baton resume ${runId}  ${c.gray('# re-run what failed, keep the rest')}`);

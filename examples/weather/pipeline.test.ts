@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { openPlatform, type Platform, type RunOutcome } from '../../src/composition/index.ts';
 import { workflow } from '../../src/sdk/index.ts';
 import { decodeShallow } from '../../src/values/codec.ts';
-import pipeline, { DEFAULT_CANDIDATES, REQUIRED_COLUMNS, load, rankCandidates, validate } from './pipeline.ts';
+import pipeline, { DEFAULT_CANDIDATES, REQUIRED_COLUMNS, STUDY_ID, TUNED_CANDIDATE, VALIDATION_FRACTION, WeatherParams, load, rankCandidates, validate } from './pipeline.ts';
+
+/** Trials of the default study. */
+const TRIALS = WeatherParams.parse({}).tuneTrials;
 
 type Summary = NonNullable<(typeof pipeline)['__output']>;
 
@@ -41,9 +44,10 @@ test('the pipeline succeeds and the best model beats the majority-class baseline
   assert.ok(best.metrics.accuracy > baseline.accuracy + 0.2, `best accuracy ${best.metrics.accuracy} vs baseline ${baseline.accuracy}`);
 });
 
-test('every candidate is trained and evaluated; the winner has the highest macro-F1', () => {
+test('every candidate, and the tuned one, is trained and evaluated; the winner has the highest macro-F1', () => {
   const { best, candidates } = summary;
-  assert.equal(candidates.length, DEFAULT_CANDIDATES.length);
+  assert.equal(candidates.length, DEFAULT_CANDIDATES.length + 1);
+  assert.equal(candidates.filter((c) => c.name === TUNED_CANDIDATE && c.kind === 'logreg').length, 1, 'the tuned logreg is a candidate');
   assert.ok(new Set(candidates.map((c) => c.kind)).size >= 4);
   for (const c of candidates) {
     assert.ok(c.accuracy > 0 && c.accuracy <= 1, `${c.name} accuracy ${c.accuracy}`);
@@ -68,8 +72,9 @@ test('the split and every model are stored as artifacts, with lineage', async ()
   const splitHandle = (JSON.parse(split.output!.json!) as { split: { sha256: string } }).split;
   assert.ok(writes('weather.split').includes(splitHandle.sha256), 'the split task wrote the split artifact');
   for (const c of summary.candidates) {
-    assert.ok(writes('weather.train[').includes(c.model.sha256), `model of ${c.name} written by a train task`);
-    assert.ok(reads('weather.evaluate[').includes(c.model.sha256), `model of ${c.name} read by an evaluate task`);
+    // weather.train[k] for the listed candidates, weather.train-tuned for the tuned one (and the same for evaluate).
+    assert.ok(writes('weather.train').includes(c.model.sha256), `model of ${c.name} written by a train task`);
+    assert.ok(reads('weather.evaluate').includes(c.model.sha256), `model of ${c.name} read by an evaluate task`);
     const bytes = await platform.artifacts.read(c.model.sha256);
     assert.equal(bytes.length, c.model.size);
     assert.equal((JSON.parse(bytes.toString('utf8')) as { kind: string }).kind, c.kind);
@@ -77,22 +82,66 @@ test('the split and every model are stored as artifacts, with lineage', async ()
   assert.ok(reads('weather.train[').includes(splitHandle.sha256), 'train tasks read the split');
 });
 
+test('logreg is tuned by a TPE study with median pruning on a validation fold, and its best params are a candidate', async () => {
+  const { study, data } = summary;
+  assert.ok(study, 'the summary has the study');
+  assert.equal(study.id, STUDY_ID);
+  assert.equal(study.trials, TRIALS);
+  assert.equal(study.counts.complete + study.counts.pruned + study.counts.failed, TRIALS);
+  assert.equal(study.counts.failed, 0);
+  assert.ok(study.counts.pruned > 0, `the median pruner stopped some trials (${JSON.stringify(study.counts)})`);
+  assert.ok(study.counts.complete >= 5, 'enough trials completed for the pruner to start');
+
+  const nodes = await platform.store.getNodes(first.runId);
+  const spec = nodes.find((n) => n.id === STUDY_ID)?.spec;
+  assert.equal(spec?.tune?.sampler.type, 'tpe');
+  assert.equal(spec?.tune?.pruner?.type, 'median');
+  assert.equal(spec?.tune?.direction, 'maximize');
+  const trials = nodes.filter((n) => n.spec.parent === STUDY_ID);
+  assert.equal(trials.length, TRIALS, 'every trial is a node of the run');
+
+  // Trials are scored on the last 20% of the train split only: they read the fold, never the split (with the test rows).
+  assert.equal(study.best.validation.nValidation, Math.round(data.nTrain * VALIDATION_FRACTION));
+  assert.equal(study.best.validation.nFit + study.best.validation.nValidation, data.nTrain);
+  const lineage = await platform.store.getLineage(first.runId);
+  const splitSha = (JSON.parse(nodes.find((n) => n.id === 'weather.split')!.output!.json!) as { split: { sha256: string } }).split.sha256;
+  const trialReads = lineage.filter((l) => l.direction === 'read' && l.nodeId.startsWith(`${STUDY_ID}[`));
+  assert.ok(trialReads.length >= TRIALS, 'every trial read its fold');
+  assert.ok(trialReads.every((l) => l.sha256 !== splitSha), 'no trial read the split');
+
+  // The best trial's params are the tuned candidate's; its validation score is the best complete trial's.
+  const tuned = (await platform.store.getNode(first.runId, 'weather.train-tuned'))!;
+  const trainedTuned = JSON.parse(tuned.output!.json!) as { name: string; params: Record<string, number> };
+  assert.equal(trainedTuned.name, TUNED_CANDIDATE);
+  assert.equal(trainedTuned.params.learningRate, study.best.params.learningRate);
+  assert.equal(trainedTuned.params.l2, study.best.params.l2);
+  const outcomes = trials.map((n) => JSON.parse(n.output!.json!) as { state: string; value: number | null; intermediate: [number, number][] });
+  const bestValue = Math.max(...outcomes.filter((o) => o.state === 'complete').map((o) => o.value!));
+  assert.equal(study.best.validation.macroF1, bestValue);
+  for (const o of outcomes.filter((x) => x.state === 'pruned')) assert.ok(o.intermediate.at(-1)![0] < 300, 'a pruned trial stopped before its last iteration');
+});
+
 test('a second run is served entirely from the cache', async () => {
   const second = await platform.run(pipeline, {});
   assert.equal(second.status, 'succeeded', second.error);
   const tasks = (await platform.store.getNodes(second.runId)).filter((n) => n.spec.kind === 'task');
-  assert.equal(tasks.length, 5 + 2 * DEFAULT_CANDIDATES.length);
+  // load, validate, features, split, select; train + evaluate per candidate; the fold, the trials, the tuned candidate.
+  assert.equal(tasks.length, 5 + 2 * DEFAULT_CANDIDATES.length + 1 + TRIALS + 3);
   assert.deepEqual(tasks.filter((n) => !n.cachedFrom).map((n) => n.id), [], 'tasks that were not cached');
   assert.equal(second.output?.hash, first.output?.hash);
 });
 
-test('a different seed reuses loading and features but re-splits and retrains', async () => {
+test('a different seed reuses loading and features but re-splits and retrains; tuneTrials 0 skips tuning', async () => {
   const candidates = [{ kind: 'tree' as const, params: { maxDepth: 4 } }, { kind: 'naive-bayes' as const, params: {} }];
-  const run = await platform.run(pipeline, { seed: 7, candidates });
+  const run = await platform.run(pipeline, { seed: 7, candidates, tuneTrials: 0 });
   assert.equal(run.status, 'succeeded', run.error);
   const nodes = await platform.store.getNodes(run.runId);
   const cached = nodes.filter((n) => n.spec.kind === 'task' && n.cachedFrom).map((n) => n.id);
   assert.deepEqual(cached, ['weather.load', 'weather.validate', 'weather.features']);
+  assert.ok(!nodes.some((n) => n.id.startsWith('weather.tune') || n.id.endsWith('-tuned')), 'no study, no tuned candidate');
+  const out = (await decodeShallow(run.output!, platform.artifacts)) as Summary;
+  assert.equal(out.study, null);
+  assert.deepEqual(out.candidates.map((c) => c.name).sort(), ['naive-bayes', 'tree maxDepth=4']);
 });
 
 test('missing columns fail the validate task with a clear message', async () => {
@@ -107,6 +156,7 @@ test('missing columns fail the validate task with a clear message', async () => 
 test('bad parameters are rejected before the run starts', async () => {
   await assert.rejects(platform.run(pipeline, { candidates: [{ kind: 'svm' }] }), /parameter "candidates\.0\.kind"/);
   await assert.rejects(platform.run(pipeline, { testFraction: 1 }), /parameter "testFraction"/);
+  await assert.rejects(platform.run(pipeline, { tuneTrials: -1 }), /parameter "tuneTrials"/);
 });
 
 test('rankCandidates orders by macro-F1, then accuracy', () => {

@@ -3,16 +3,19 @@
  * sun) from the day's measurements and yesterday's weather?
  *
  *   load CSV → validate columns → features → seeded train/test split
- *     → train every candidate in parallel (map) → evaluate each on the test split (map) → pick the best by macro-F1
+ *     → train every candidate in parallel (map) → evaluate each on the test split (map)
+ *     ∥ tune logistic regression (TPE + median pruning, trials scored on a validation fold cut from the train split,
+ *       never on the test split) → train and evaluate its best params as one more candidate, "logreg tuned"
+ *     → pick the best candidate by macro-F1
  *
  * Large values (rows, features, the split, every trained model) are stored as artifacts and passed as file handles;
  * only small summaries travel inline. Every task is deterministic given its input, so a second run is all cache hits.
  *
- * Run it: npx baton run examples/weather/pipeline.ts --param seed=7 --param testFraction=0.25
- * (or `npm run demo`, which runs it with a progress display and a short report).
+ * Run it: npx baton run examples/weather/pipeline.ts --param seed=7 --param testFraction=0.25 [--param tuneTrials=0]
+ * (or `npm run demo`, which runs it with a progress display and a short report); `npx baton study RUN` shows the study.
  */
-import { file, map, task, workflow, z, type FileHandle, type TaskContext } from '../../src/sdk/index.ts';
-import { WEATHER_LABELS, loadWeatherCsv, makeFeatures, splitTrainTest, validateColumns, type FeatureSet, type TrainTestSplit } from './lib/data.ts';
+import { file, float, map, medianPruner, task, tpe, tune, workflow, z, type FileHandle, type Ref, type TaskContext } from '../../src/sdk/index.ts';
+import { WEATHER_LABELS, holdOutLast, loadWeatherCsv, makeFeatures, splitTrainTest, validateColumns, type Dataset, type FeatureSet, type TrainTestSplit } from './lib/data.ts';
 import { evaluate, majorityClass } from './lib/metrics.ts';
 import { DEFAULT_PARAMS, MODEL_KINDS, predict, trainModel, type ModelKind, type SerializedModel } from './lib/models.ts';
 
@@ -54,6 +57,30 @@ const MetricsSchema = z.object({
 });
 
 const BaselineSchema = z.object({ label: z.string(), accuracy: z.number(), macroF1: z.number() });
+
+/** The logreg hyper-parameters the study tunes (iterations stay at DEFAULT_PARAMS.logreg.iterations). */
+const LogregTuningParams = z.object({ learningRate: z.number().positive(), l2: z.number().nonnegative() });
+
+/** One trial's result: macro-F1 and accuracy on the validation fold (the last part of the train split). */
+const TrialScoreSchema = z.object({
+  macroF1: z.number(),
+  accuracy: z.number(),
+  /** Rows the trial trained on and was scored on. */
+  nFit: z.number().int(),
+  nValidation: z.number().int(),
+});
+
+/** What the summary says about the tuning study (null when tuning is off). */
+const StudySummarySchema = z.object({
+  /** The study's node id: `npx baton study RUN ID`. */
+  id: z.string(),
+  trials: z.number().int(),
+  counts: z.object({ complete: z.number().int(), pruned: z.number().int(), failed: z.number().int() }),
+  /** Training iterations the trials ran, of the `budget` they would have run unpruned. */
+  iterations: z.object({ run: z.number().int(), budget: z.number().int() }),
+  best: z.object({ number: z.number().int(), params: LogregTuningParams, validation: TrialScoreSchema }),
+});
+export type StudySummary = z.output<typeof StudySummarySchema>;
 
 const TrainedSchema = z.object({
   name: z.string(),
@@ -174,6 +201,78 @@ export const split = task({
   },
 });
 
+/** Fraction of the train split held out (its last rows) to score tuning trials; the test split is never used. */
+export const VALIDATION_FRACTION = 0.2;
+/** A trial reports its validation macro-F1 every this many iterations (the steps the pruner compares). */
+export const REPORT_EVERY = 25;
+export const TUNED_CANDIDATE = 'logreg tuned';
+
+/** Contents of the validation-fold artifact: the train split cut in two; no test rows. */
+interface FoldFile {
+  labels: string[];
+  fit: Dataset;
+  validation: Dataset;
+}
+
+export const validationFold = task({
+  name: 'weather.validation-fold',
+  description: 'Cuts the train split into rows to fit and a validation fold (its last rows) for tuning; leaves the test split out.',
+  input: z.object({ split: file(), fraction: z.number().gt(0).lt(1) }),
+  output: z.object({ fold: file(), nFit: z.number().int(), nValidation: z.number().int() }),
+  run: async ({ split: handle, fraction }, ctx) => {
+    const data = await readJson<SplitFile>(ctx, handle);
+    const { fit, validation } = holdOutLast(data.train, fraction);
+    const content: FoldFile = { labels: data.labels, fit, validation };
+    console.log(`${fit.X.length} rows to fit, ${validation.X.length} to validate (the last ${fraction * 100}% of the train split)`);
+    return { fold: await putJson(ctx, content, 'validation-fold.json'), nFit: fit.X.length, nValidation: validation.X.length };
+  },
+});
+
+export const tuneLogreg = task({
+  name: 'weather.tune-logreg',
+  description: 'One tuning trial: trains logreg on the fold’s fit rows, reports and returns macro-F1 on its validation rows.',
+  resources: { cpu: 1 },
+  input: z.object({ params: LogregTuningParams, fold: file(), seed: z.number().int() }),
+  output: TrialScoreSchema,
+  run: async ({ params, fold: handle, seed }, ctx) => {
+    const { labels, fit, validation } = await readJson<FoldFile>(ctx, handle);
+    const score = (predicted: number[]) => evaluate(validation.y, predicted, labels.length);
+    // ctx.report throws TrialPruned when the median pruner stops this trial: it propagates out of trainModel.
+    const model = trainModel('logreg', params, { ...fit, nClasses: labels.length }, seed, {
+      progressEvery: REPORT_EVERY,
+      onProgress: ({ iteration, predict: now }) => ctx.report(iteration, score(now(validation.X)).macroF1),
+    });
+    const e = score(predict(model, validation.X));
+    console.log(`learningRate ${params.learningRate.toPrecision(3)}, l2 ${params.l2.toPrecision(3)}: validation macro-F1 ${e.macroF1.toFixed(3)}`);
+    return { macroF1: e.macroF1, accuracy: e.accuracy, nFit: fit.X.length, nValidation: validation.X.length };
+  },
+});
+
+export const tunedCandidate = task({
+  name: 'weather.tuned-candidate',
+  description: 'Turns the study’s best logreg params into the candidate "logreg tuned" and summarises the study.',
+  input: z.object({
+    studyId: z.string(),
+    /** The study's result (a StudyResult; only these fields are read). */
+    study: z.object({
+      best: z.object({ number: z.number().int(), params: LogregTuningParams, output: TrialScoreSchema }),
+      trials: z.array(z.object({ number: z.number().int(), intermediate: z.array(z.tuple([z.number(), z.number()])) })),
+      counts: StudySummarySchema.shape.counts,
+    }),
+  }),
+  output: z.object({ candidate: CandidateSchema, study: StudySummarySchema }),
+  run: ({ studyId, study }) => {
+    const { best, trials, counts } = study;
+    // A trial's last report is at the iteration it stopped at (the last one unless pruned; failed trials: none).
+    const iterations = { run: trials.reduce((sum, t) => sum + (t.intermediate.at(-1)?.[0] ?? 0), 0), budget: trials.length * (DEFAULT_PARAMS.logreg.iterations as number) };
+    console.log(`${studyId}: best of ${trials.length} trials is #${best.number}, validation macro-F1 ${best.output.macroF1.toFixed(3)}`);
+    return {
+      candidate: { name: TUNED_CANDIDATE, kind: 'logreg' as const, params: best.params },
+      study: { id: studyId, trials: trials.length, counts, iterations, best: { number: best.number, params: best.params, validation: best.output } },
+    };
+  },
+});
+
 export const train = task({
   name: 'weather.train',
   description: 'Trains one candidate model on the train split and stores it as model.json.',
@@ -224,6 +323,8 @@ export const select = task({
     evaluated: z.array(EvaluatedSchema).min(1),
     baseline: BaselineSchema,
     data: z.object({ rows: z.number().int(), nTrain: z.number().int(), nTest: z.number().int(), classCounts: z.record(z.string(), z.number().int()) }),
+    /** The tuned candidate, evaluated like the others, and its study; null when tuning is off. */
+    tuning: z.object({ study: StudySummarySchema, evaluated: EvaluatedSchema }).nullable(),
   }),
   output: z.object({
     best: EvaluatedSchema,
@@ -231,9 +332,11 @@ export const select = task({
     baseline: BaselineSchema,
     beatsBaseline: z.boolean(),
     data: z.object({ rows: z.number().int(), nTrain: z.number().int(), nTest: z.number().int(), classCounts: z.record(z.string(), z.number().int()), labels: z.array(z.string()) }),
+    /** The logreg tuning study (null when tuneTrials is 0); its best params are the "logreg tuned" candidate. */
+    study: StudySummarySchema.nullable(),
   }),
-  run: ({ evaluated, baseline, data }) => {
-    const ranked = rankCandidates(evaluated);
+  run: ({ evaluated, baseline, data, tuning }) => {
+    const ranked = rankCandidates(tuning ? [...evaluated, tuning.evaluated] : evaluated);
     const best = ranked[0]!;
     console.log(`best: ${best.name} (macro-F1 ${best.metrics.macroF1.toFixed(3)}, accuracy ${best.metrics.accuracy.toFixed(3)})`);
     return {
@@ -242,6 +345,7 @@ export const select = task({
       baseline,
       beatsBaseline: best.metrics.macroF1 > baseline.macroF1 && best.metrics.accuracy > baseline.accuracy,
       data: { ...data, labels: [...WEATHER_LABELS] },
+      study: tuning?.study ?? null,
     };
   },
 });
@@ -258,18 +362,56 @@ export const WeatherParams = z.object({
   strategy: z.enum(['shuffle', 'chronological']).default('shuffle'),
   /** Models to compare; each is trained in its own task, in parallel. */
   candidates: z.array(CandidateSchema).min(1).default(DEFAULT_CANDIDATES),
+  /** Trials of the logreg tuning study (TPE + median pruning); its best params become one more candidate. 0: no tuning. */
+  tuneTrials: z.number().int().min(0).default(24),
 });
 export type WeatherParamsInput = z.input<typeof WeatherParams>;
 
+/** The node id of the tuning study (its trials are `weather.tune-logreg-study[0]`, …): `npx baton study RUN`. */
+export const STUDY_ID = 'weather.tune-logreg-study';
+
+/** Tunes logreg's learning rate and L2 penalty on the validation fold: TPE, median pruning on the reports. */
+function tuneLogregStudy(fold: Ref<FileHandle>, seed: number, trials: number) {
+  return tune(tuneLogreg, {
+    id: STUDY_ID,
+    space: { learningRate: float(0.01, 3, { log: true }), l2: float(1e-5, 0.1, { log: true }) },
+    direction: 'maximize',
+    metric: 'macroF1',
+    trials,
+    // Two at a time (the listed candidates train alongside). Trial k is drawn from trials 0..k−2 whatever the
+    // timing, so a second run draws the same trials and is answered by the cache.
+    parallelism: 2,
+    sampler: tpe({ startupTrials: 8 }),
+    // Steps are iterations (reports at 25, 50, …, 300). Once 5 trials completed, a trial whose best validation
+    // macro-F1 so far is below theirs (median) at the same iteration stops there, from its first report on.
+    pruner: medianPruner({ startupTrials: 5, warmupSteps: REPORT_EVERY }),
+    seed,
+    inputs: { fold, seed },
+  });
+}
+
 export default workflow(
   { name: 'weather-train', description: 'Train and compare weather classifiers on the Seattle weather data set.', params: WeatherParams },
-  ({ seed, testFraction, strategy, candidates }) => {
+  ({ seed, testFraction, strategy, candidates, tuneTrials }) => {
     const raw = load({});
     const valid = validate({ rows: raw.rows });
     const fs = features({ rows: valid.rows });
     const sp = split({ features: fs.features, seed, testFraction, strategy });
+    // The listed candidates train while the study runs; the tuned one follows it (same tasks, its own node ids).
     const trained = map(train, candidates, (candidate) => ({ split: sp.split, candidate, seed }));
     const evaluated = map(evaluateModel, trained, (t) => ({ split: sp.split, trained: t }));
-    return select({ evaluated, baseline: sp.baseline, data: { rows: valid.count, nTrain: sp.nTrain, nTest: sp.nTest, classCounts: valid.classCounts } });
+    let tuning = null;
+    if (tuneTrials > 0) {
+      const fold = validationFold({ split: sp.split, fraction: VALIDATION_FRACTION });
+      const tuned = tunedCandidate({ studyId: STUDY_ID, study: tuneLogregStudy(fold.fold, seed, tuneTrials) });
+      const model = train.with({ id: 'weather.train-tuned' })({ split: sp.split, candidate: tuned.candidate, seed });
+      tuning = { study: tuned.study, evaluated: evaluateModel.with({ id: 'weather.evaluate-tuned' })({ split: sp.split, trained: model }) };
+    }
+    return select({
+      evaluated,
+      baseline: sp.baseline,
+      data: { rows: valid.count, nTrain: sp.nTrain, nTest: sp.nTest, classCounts: valid.classCounts },
+      tuning,
+    });
   },
 );

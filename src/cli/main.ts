@@ -22,7 +22,9 @@ import { parseParams, parsePools } from './params.ts';
 import { Progress } from './progress.ts';
 import { renderRun } from './show.ts';
 import { datasetCommands } from './commands/datasets.ts';
+import { featureCommands } from './commands/features.ts';
 import { trackingCommands } from './commands/tracking.ts';
+import { studyCommands } from './commands/studies.ts';
 import { modelCommands } from './commands/models.ts';
 import { interruptible } from './interrupt.ts';
 
@@ -269,8 +271,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   datasetCommands(program, (fn) => withPlatform(g(), {}, fn));
+  featureCommands(program, (fn) => withPlatform(g(), {}, fn));
   trackingCommands(runs, (fn) => withPlatform(g(), {}, fn));
   modelCommands(program, (fn) => withPlatform(g(), {}, fn));
+  studyCommands(program, (fn) => withPlatform(g(), {}, fn));
 
   return program;
 }

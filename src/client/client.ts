@@ -7,6 +7,7 @@
  * again, so `run.tasks()` on a running run shows its progress. Fetch the run again to see its new status.
  */
 import type { z } from 'zod';
+import { readStudy, type StudyView } from '../studies/read.ts';
 import { BatonError } from '../errors.ts';
 import { openPlatform, type Platform } from '../composition/platform.ts';
 import type { PlatformConfig } from '../composition/config.ts';
@@ -225,6 +226,14 @@ export class RunHandle<O = unknown> {
       throw new BatonError('conflict', `Run ${r.id} ${why}; it has no output. Inspect its tasks with \`run.tasks()\` or \`baton show ${r.id}\`.`);
     }
     return (r.output ? await decodeValue(r.output, this.client.artifacts) : undefined) as WorkflowOutput<W>;
+  }
+
+  /**
+   * A hyperparameter study of this run (a `tune(...)` node), finished or still running: trial table, best trial
+   * and optimization history. Name the study when the run has several.
+   */
+  async study<P = Record<string, unknown>>(studyId?: string): Promise<StudyView<P>> {
+    return (await readStudy(this.client.store, this.client.artifacts, this.id, studyId)) as unknown as StudyView<P>;
   }
 
   /** The run's task nodes (map items and dynamic sub-tasks included), in graph order. */

@@ -19,6 +19,8 @@ export interface KeyParts {
   fields?: Record<string, string>;
   env?: Record<string, string>;
   files?: Record<string, string>;
+  /** For a trial: how its outcome is computed (metric, direction, pruner), which a cached outcome must share. */
+  trial?: string;
 }
 
 const codeHashes = new Map<string, CodeHash>();
@@ -59,7 +61,7 @@ function commandFiles(def: TaskDefinition, input: unknown): Record<string, strin
   return files;
 }
 
-export function cacheKey(def: TaskDefinition, input: StoredValue, value: unknown, env: Record<string, string>): { key: string; parts: KeyParts } {
+export function cacheKey(def: TaskDefinition, input: StoredValue, value: unknown, env: Record<string, string>, trial?: string): { key: string; parts: KeyParts } {
   const code: KeyParts['code'] = def.options.version !== undefined ? { version: def.options.version } : (() => {
     const h = taskCodeHash(def);
     return { hash: h.hash };
@@ -73,7 +75,8 @@ export function cacheKey(def: TaskDefinition, input: StoredValue, value: unknown
   if (Object.keys(env).length) parts.env = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, sha256(v).slice(0, 16)]));
   const files = commandFiles(def, value);
   if (files) parts.files = files;
-  const key = sha256(canonicalJson({ task: parts.task, code: 'version' in code ? { version: code.version } : code.hash, input: parts.input, env: parts.env ?? {}, files: parts.files ?? {} }));
+  if (trial !== undefined) parts.trial = sha256(trial).slice(0, 16);
+  const key = sha256(canonicalJson({ task: parts.task, code: 'version' in code ? { version: code.version } : code.hash, input: parts.input, env: parts.env ?? {}, files: parts.files ?? {}, ...(parts.trial ? { trial: parts.trial } : {}) }));
   return { key, parts };
 }
 
@@ -108,5 +111,6 @@ export function explainMiss(prev: KeyParts, next: KeyParts, codeParts: (hash: st
   for (const k of fileKeys) {
     if ((prev.files ?? {})[k] !== (next.files ?? {})[k]) out.push(k === 'argv' ? 'command line changed' : `file ${k} changed`);
   }
+  if (prev.trial !== next.trial) out.push(prev.trial && next.trial ? "the study's metric, direction or pruner changed" : prev.trial ? 'it ran as a plain task, not as a trial' : 'it ran as a trial of a study');
   return out;
 }

@@ -12,6 +12,8 @@ import { messageOf } from '../errors.ts';
 import { mapChildId, type NodeSpec } from './graph.ts';
 import type { Capacity, Demand, MachineNode, RunMachine } from './machine.ts';
 import type { ValueResolver } from './values.ts';
+import { evaluateTune } from './tune.ts';
+import type { Trial } from '../tuning/trial.ts';
 
 export type Evaluation =
   | { kind: 'skip'; reason: string }
@@ -30,6 +32,8 @@ export interface EvalContext {
   pools: Record<string, number>;
   env: Record<string, string | undefined>;
   defaultExecutor: string;
+  /** Each study's trials by number as of its latest evaluation (undefined: not finished), for trials' pruners. */
+  studies: Map<string, (Trial | undefined)[]>;
 }
 
 export async function evaluateNode(node: MachineNode, ctx: EvalContext): Promise<Evaluation> {
@@ -49,6 +53,8 @@ export async function evaluateNode(node: MachineNode, ctx: EvalContext): Promise
         return await evaluateSelect(node, ctx);
       case 'dynamic':
         return await evaluateDynamic(node, ctx);
+      case 'tune':
+        return await evaluateTune(node, ctx);
     }
   } catch (err) {
     return { kind: 'fail', message: `Node "${spec.id}" could not be evaluated: ${messageOf(err)}` };

@@ -5,8 +5,9 @@
  */
 import type { CallOptions } from '../sdk/task.ts';
 import type { Binding } from '../sdk/refs.ts';
+import type { StudySpec } from '../tuning/study.ts';
 
-export type NodeKind = 'task' | 'map' | 'select' | 'dynamic';
+export type NodeKind = 'task' | 'map' | 'select' | 'dynamic' | 'tune';
 
 /** A branch condition: the node runs only if the binding's value, as a boolean, equals `equals`. */
 export interface Guard {
@@ -17,7 +18,7 @@ export interface Guard {
 export interface NodeSpec {
   readonly id: string;
   readonly kind: NodeKind;
-  /** Task name for `task` and `map` nodes. */
+  /** Task name for `task`, `map` and `tune` (the objective) nodes. */
   readonly task?: string;
   /** Task input; for `map` the per-item template (with `{ item }` placeholders); for `dynamic` the builder input. */
   readonly input?: Binding;
@@ -31,6 +32,10 @@ export interface NodeSpec {
   readonly options?: Omit<CallOptions, 'id'>;
   /** The node whose expansion created this one. */
   readonly parent?: string;
+  /** For `tune`: the study (space, sampler, pruner, budget). Its trials are children `id[k]`, created as it goes. */
+  readonly tune?: StudySpec;
+  /** For a trial of a `tune` node (its parent): the trial's number, 0-based in creation order. */
+  readonly trial?: number;
 }
 
 export function mapChildId(mapId: string, index: number): string {

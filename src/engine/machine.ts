@@ -41,6 +41,11 @@ export interface MachineNode {
   waiting: number;
   dependents: string[];
   demand?: Demand;
+  /**
+   * A tune node waiting for its trials is evaluated again as soon as `waiting` drops to this (one trial ended),
+   * not only when every trial has: it then starts the next trials.
+   */
+  wakeAt?: number;
   /** Set when it was taken from a stored `running` node: the claim must take over a dead engine's lease. */
   takeover?: boolean;
   cachedFrom?: string;
@@ -104,7 +109,7 @@ export class RunMachine {
 
   private expansionDeps(node: MachineNode): string[] {
     const e = node.expansion!;
-    if (node.spec.kind === 'map' && e.count !== undefined) return Array.from({ length: e.count }, (_, i) => `${node.spec.id}[${i}]`);
+    if ((node.spec.kind === 'map' || node.spec.kind === 'tune') && e.count !== undefined) return Array.from({ length: e.count }, (_, i) => `${node.spec.id}[${i}]`);
     if (node.spec.kind === 'dynamic' && e.result) return [...bindingDeps(e.result)];
     if (node.spec.kind === 'select' && e.branch !== undefined) return [...bindingDeps(e.branch ? node.spec.then! : node.spec.else!)];
     return [];
@@ -119,12 +124,14 @@ export class RunMachine {
       if (!TERMINAL.has(dep.phase)) waiting++;
     }
     node.waiting = waiting;
+    // A study read back from the store is evaluated at once: trials may have ended since it last started some.
+    if (node.spec.kind === 'tune' && node.phase === 'expanded') node.wakeAt = waiting;
     if (node.phase === 'pending' || node.phase === 'expanded') this.settle(node);
   }
 
   /** Checks a waiting node whose dependencies may all be done. */
   private settle(node: MachineNode): void {
-    if (node.waiting > 0) return;
+    if (node.waiting > 0 && !(node.phase === 'expanded' && node.wakeAt !== undefined && node.waiting <= node.wakeAt)) return;
     if (node.phase !== 'pending' && node.phase !== 'expanded') return;
     const outcome = this.depOutcome(node);
     if (outcome === 'upstream_failed') this.setPhase(node, 'upstream_failed');
@@ -138,7 +145,10 @@ export class RunMachine {
   private depOutcome(node: MachineNode): 'ok' | 'skipped' | 'upstream_failed' {
     let skipped = false;
     for (const d of node.deps) {
-      const p = this.nodes.get(d)!.phase;
+      const dep = this.nodes.get(d)!;
+      // A study's failed trials are its business (recorded as failed trials), not an upstream failure.
+      if (node.spec.kind === 'tune' && dep.spec.parent === node.spec.id) continue;
+      const p = dep.phase;
       if (p === 'failed' || p === 'upstream_failed' || p === 'cancelled') return 'upstream_failed';
       if (p === 'skipped') skipped = true;
     }
@@ -187,7 +197,8 @@ export class RunMachine {
     let failed = false;
     for (const n of this.nodes.values()) {
       if (n.phase === 'cancelled') return 'cancelled';
-      if (n.phase === 'failed' || n.phase === 'upstream_failed') failed = true;
+      // A failed trial does not fail the run: its study records it (and fails if no trial completed).
+      if ((n.phase === 'failed' || n.phase === 'upstream_failed') && n.spec.trial === undefined) failed = true;
     }
     return failed ? 'failed' : 'succeeded';
   }
@@ -365,6 +376,7 @@ export class RunMachine {
   expand(nodeId: string, expansion: NonNullable<MachineNode['expansion']>, newDeps: Iterable<string>): void {
     const n = this.get(nodeId);
     n.expansion = expansion;
+    delete n.wakeAt;
     this.setPhase(n, 'expanded');
     for (const d of newDeps) {
       if (n.deps.has(d)) continue;
@@ -374,6 +386,7 @@ export class RunMachine {
       dep.dependents.push(nodeId);
       if (!TERMINAL.has(dep.phase)) n.waiting++;
     }
+    if (n.spec.kind === 'tune') n.wakeAt = n.waiting - 1;
     this.settle(n);
   }
 

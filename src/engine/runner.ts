@@ -9,17 +9,20 @@
  */
 import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { AttemptResult, Executor } from '../ports/executor.ts';
+import type { AttemptResult, Executor, ModelWrite, TrialRequest } from '../ports/executor.ts';
 import type { MetadataStore, Mutation, NodeRecord, RunRecord, StoredValue } from '../ports/metadata.ts';
 import type { DynamicFn } from '../sdk/build.ts';
 import type { TaskDefinition } from '../sdk/task.ts';
 import { BatonError, messageOf } from '../errors.ts';
 import { cacheKey, taskCodeHash, type KeyParts } from './cache-key.ts';
 import { evaluateNode, type Evaluation } from './evaluate.ts';
+import { prunerHistory } from './tune.ts';
 import { RunMachine, type Capacity, type Demand } from './machine.ts';
 import { backoffDelay, normalizeRetry } from './retry.ts';
 import { storedState, TERMINAL, type Phase } from './states.ts';
 import { ValueResolver } from './values.ts';
+import { attemptRegistrationId } from '../registry/registration.ts';
+import type { Trial } from '../tuning/trial.ts';
 
 export interface RunnerEvent {
   type: 'transition' | 'log' | 'attempt' | 'run';
@@ -89,19 +92,22 @@ interface Completion {
 }
 
 /**
- * Dataset registrations lock their dataset's row until commit. Two engines committing versions of several datasets
- * in opposite orders could deadlock on PostgreSQL, so within one commit they are applied last, sorted by name (they
- * only depend on finishes earlier in the batch). Returns the batch to apply and, for each original position, where
- * its result is in the reordered batch.
+ * Dataset and model registrations lock their dataset's or model's row until commit. Two engines committing versions
+ * of several datasets or models in opposite orders could deadlock on PostgreSQL, so within one commit they are
+ * applied last, datasets then models, each sorted by name (they only depend on finishes earlier in the batch).
+ * Returns the batch to apply and, for each original position, where its result is in the reordered batch.
  */
 export function orderForLocks(muts: readonly Mutation[]): { batch: Mutation[]; position: number[] } {
   const rest: number[] = [];
   const datasets: number[] = [];
-  muts.forEach((m, i) => (m.type === 'putDatasetVersion' ? datasets : rest).push(i));
-  if (datasets.length < 2) return { batch: [...muts], position: muts.map((_, i) => i) };
-  const name = (i: number) => (muts[i] as Extract<Mutation, { type: 'putDatasetVersion' }>).version.name;
-  datasets.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : a - b));
-  const order = [...rest, ...datasets];
+  const models: number[] = [];
+  muts.forEach((m, i) => (m.type === 'putDatasetVersion' ? datasets : m.type === 'registerModelVersion' ? models : rest).push(i));
+  if (datasets.length + models.length < 2) return { batch: [...muts], position: muts.map((_, i) => i) };
+  const name = (i: number) => (muts[i] as Extract<Mutation, { type: 'putDatasetVersion' | 'registerModelVersion' }>).version.name;
+  const byName = (a: number, b: number) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : a - b);
+  datasets.sort(byName);
+  models.sort(byName);
+  const order = [...rest, ...datasets, ...models];
   const position: number[] = new Array<number>(muts.length);
   order.forEach((orig, at) => (position[orig] = at));
   return { batch: order.map((i) => muts[i]!), position };
@@ -247,6 +253,8 @@ export class RunDriver {
   }
 
   private deadOwners = new Set<string>();
+  /** Finished trials of each study as of its latest evaluation (see EvalContext.studies). */
+  private readonly studies = new Map<string, (Trial | undefined)[]>();
   private readonly codeRecorded = new Set<string>();
 
   private phaseOf(r: NodeRecord, now: number, dead: Set<string>): Phase {
@@ -377,8 +385,9 @@ export class RunDriver {
             pools: this.o.pools,
             env: this.o.env ?? process.env,
             defaultExecutor: this.o.defaultExecutor,
+            studies: this.studies,
           });
-          this.applyEvaluation(id, ev, now, muts, events, toLookup);
+          this.applyEvaluation(id, ev, now, muts, finishIdx, events, toLookup);
         }
         if (toLookup.length) await this.lookupCache(toLookup, now, muts, events);
       }
@@ -469,6 +478,7 @@ export class RunDriver {
       deadOwners: n.takeover ? [...this.deadOwners] : [],
       // Dependencies must be succeeded in the store too (a stale view never claims); very wide fan-ins skip it.
       deps: n.deps.size <= 200 ? [...n.deps] : [],
+      ...(n.spec.trial !== undefined ? { ifSpec: JSON.stringify(n.spec) } : {}),
       input: d.input,
       ...(d.key ? { key: d.key, parts: d.parts } : {}),
       executor: d.executor,
@@ -509,6 +519,7 @@ export class RunDriver {
       muts.push({ type: 'finish', runId: this.runId, nodeId, attempt, owner: this.o.owner, nodeState: 'succeeded', attemptState: 'succeeded', at: now, output: result.output, ...metrics });
       // Dataset versions the attempt wrote, registered in the same commit; each applies only if the finish did.
       for (const d of result.datasets ?? []) muts.push({ type: 'putDatasetVersion', version: { ...d, createdAt: now, producedBy: { runId: this.runId, nodeId, attempt } } });
+      if (result.models?.length) this.registerModels(nodeId, attempt, now, result.models, d, muts);
       this.trackAttempt(nodeId, attempt, 'succeeded', now, startedAt, result, muts);
       if (d?.key && d.parts) muts.push({ type: 'putCache', entry: { key: d.key, task: n.spec.task!, runId: this.runId, nodeId, output: result.output, parts: d.parts, createdAt: now } });
       events.push({ type: 'attempt_succeeded', nodeId, attempt });
@@ -543,6 +554,30 @@ export class RunDriver {
   }
 
   /**
+   * Model versions the attempt registered (ctx.models.register), put after its finish in the same commit: each
+   * applies only if the finish did (a fenced-out attempt registers nothing), and the registration id is the
+   * attempt's, so a result committed twice registers once. Lineage: the attempt, and the code hash of its cache key
+   * (else the task's automatic code hash); what it read is in its lineage records.
+   */
+  private registerModels(nodeId: string, attempt: number, now: number, models: readonly ModelWrite[], d: Dispatch | undefined, muts: Mutation[]): void {
+    const code = d?.parts?.code;
+    let codeHash = code && 'hash' in code ? code.hash : undefined;
+    const def = codeHash === undefined ? this.o.tasks.get(this.machine.get(nodeId).spec.task!) : undefined;
+    if (def) {
+      try {
+        codeHash = taskCodeHash(def).hash;
+      } catch {
+        // No code hash (as for caching): the version still records its run, task and attempt.
+      }
+    }
+    const ifAttempt = { runId: this.runId, nodeId, attempt };
+    for (const m of models) {
+      const version = { ...m, registrationId: attemptRegistrationId(this.runId, nodeId, attempt, m.name), createdAt: now, lineage: { ...ifAttempt, ...(codeHash ? { codeHash } : {}) } };
+      muts.push({ type: 'registerModelVersion', version, ifAttempt });
+    }
+  }
+
+  /**
    * The attempt as a tracking run nested in the workflow run's, with what it logged and its system metrics, put
    * after its finish in the same commit: each applies only if the finish did.
    */
@@ -550,7 +585,7 @@ export class RunDriver {
     // Only attempts that logged something (ctx.log) become tracking runs: the system metrics of every attempt are
     // already in its attempt record, and writing them twice for thousands of tiny tasks doubled commit costs.
     const t = result.tracking;
-    if (!t || (!t.metrics?.length && !t.params && !t.tags)) return;
+    if (!t || (!t.metrics?.length && !t.params && !t.tags && !t.artifacts?.length)) return;
     const id = `${this.runId}/${nodeId}/${attempt}`;
     const start = startedAt ?? now;
     const system = [['duration_ms', now - start], ['cpu_ms', result.cpuMs], ['peak_rss_mb', result.peakRssMb]] as const;
@@ -562,11 +597,11 @@ export class RunDriver {
         run: { id, experiment: this.o.experiment ?? this.o.workflowName, name: nodeId, status, startTime: start, endTime: now, parentId: this.runId, workflowRunId: this.runId, nodeId, attempt },
         ifAttempt: { runId: this.runId, nodeId, attempt },
       },
-      { type: 'logTracking', batch: { runId: id, metrics, ...(result.tracking?.params ? { params: result.tracking.params } : {}), ...(result.tracking?.tags ? { tags: result.tracking.tags } : {}) } },
+      { type: 'logTracking', batch: { runId: id, metrics, ...(t.params ? { params: t.params } : {}), ...(t.tags ? { tags: t.tags } : {}), ...(t.artifacts?.length ? { artifacts: t.artifacts } : {}) } },
     );
   }
 
-  private applyEvaluation(id: string, ev: Evaluation, now: number, muts: Mutation[], events: { type: string; nodeId?: string; data?: unknown }[], toLookup: { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> }[]): void {
+  private applyEvaluation(id: string, ev: Evaluation, now: number, muts: Mutation[], finishIdx: number[], events: { type: string; nodeId?: string; data?: unknown }[], toLookup: { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> }[]): void {
     const n = this.machine.get(id);
     // An expanded node is running in the store — or pending again after a resume reset it.
     const from: ('pending' | 'running')[] = n.expansion ? ['running', 'pending'] : ['pending'];
@@ -585,16 +620,25 @@ export class RunDriver {
         this.machine.succeed(id, ev.output);
         muts.push({ type: 'setState', runId: this.runId, nodeId: id, from, state: 'succeeded', at: now, output: ev.output });
         return;
-      case 'expand':
+      case 'expand': {
         this.machine.add(ev.nodes.map((spec) => ({ spec, phase: 'pending' as const })));
+        // A study expands step by step; each step applies only over the step it was decided from (several engines
+        // may evaluate the same study), and its new trials only with it. A lost step makes this engine reload.
+        const study = n.spec.kind === 'tune';
+        if (study) {
+          finishIdx.push(muts.length);
+          muts.push({ type: 'setState', runId: this.runId, nodeId: id, from, state: 'running', at: now, expansion: ev.expansion, ifExpansion: n.expansion ?? null });
+        }
         if (ev.nodes.length) {
           const seq0 = this.machine.nodes.size - ev.nodes.length;
-          muts.push({ type: 'insertNodes', nodes: ev.nodes.map((spec, i) => ({ runId: this.runId, id: spec.id, seq: seq0 + i, spec, state: 'pending', attempts: 0, retryBase: 0 })) });
+          const nodes = ev.nodes.map((spec, i): NodeRecord => ({ runId: this.runId, id: spec.id, seq: seq0 + i, spec, state: 'pending', attempts: 0, retryBase: 0 }));
+          muts.push({ type: 'insertNodes', nodes, ...(study ? { ifParent: { nodeId: id, expansion: ev.expansion } } : {}) });
         }
-        muts.push({ type: 'setState', runId: this.runId, nodeId: id, from: ['pending'], state: 'running', at: now, expansion: ev.expansion });
+        if (!study) muts.push({ type: 'setState', runId: this.runId, nodeId: id, from: ['pending'], state: 'running', at: now, expansion: ev.expansion });
         events.push({ type: 'node_expanded', nodeId: id, data: { nodes: ev.nodes.length, ...(ev.expansion.branch !== undefined ? { branch: ev.expansion.branch } : {}) } });
         this.machine.expand(id, ev.expansion, ev.newDeps);
         return;
+      }
       case 'dispatch':
         toLookup.push({ id, ev });
         return;
@@ -611,7 +655,7 @@ export class RunDriver {
         continue;
       }
       try {
-        const { key, parts } = cacheKey(def, it.ev.input, it.ev.value, it.ev.env);
+        const { key, parts } = cacheKey(def, it.ev.input, it.ev.value, it.ev.env, this.trialKey(it.id));
         keyed.push({ ...it, key, parts });
       } catch (err) {
         // A code hash that cannot be computed disables caching for this node rather than failing it.
@@ -654,6 +698,31 @@ export class RunDriver {
     return ex;
   }
 
+  /** What a trial's cached outcome depends on besides its input: how its study turns outputs into outcomes. */
+  private trialKey(nodeId: string): string | undefined {
+    const spec = this.machine.get(nodeId).spec;
+    if (spec.trial === undefined || !spec.parent) return undefined;
+    const s = this.machine.get(spec.parent).spec.tune!;
+    // A pruned outcome depends on the trials the pruner compared with, so a cached one must share them.
+    const history = s.pruner ? prunerHistory(this.studies.get(spec.parent) ?? [], spec.trial, s.parallelism) : [];
+    return JSON.stringify({ metric: s.metric ?? null, direction: s.direction, pruner: s.pruner ?? null, history });
+  }
+
+  /** A trial's view of its study (see TrialRequest), taken now. */
+  private trialRequest(nodeId: string): TrialRequest | undefined {
+    const spec = this.machine.get(nodeId).spec;
+    if (spec.trial === undefined || !spec.parent) return undefined;
+    const s = this.machine.get(spec.parent).spec.tune!;
+    return {
+      study: spec.parent,
+      number: spec.trial,
+      direction: s.direction,
+      ...(s.metric !== undefined ? { metric: s.metric } : {}),
+      ...(s.pruner ? { pruner: s.pruner } : {}),
+      history: s.pruner ? prunerHistory(this.studies.get(spec.parent) ?? [], spec.trial, s.parallelism) : [],
+    };
+  }
+
   private start(nodeId: string, attempt: number): void {
     const d = this.dispatches.get(nodeId)!;
     const n = this.machine.get(nodeId);
@@ -677,6 +746,7 @@ export class RunDriver {
         ...(d.timeoutMs !== undefined ? { timeoutMs: d.timeoutMs } : {}),
         resources: { cpu: d.demand.cpu, memoryMB: d.demand.memoryMB, gpu: d.demand.gpu },
         env: d.env,
+        ...(n.spec.trial !== undefined ? { trial: this.trialRequest(nodeId)! } : {}),
       },
       {
         log: (stream, text) => {

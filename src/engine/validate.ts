@@ -23,7 +23,7 @@ export function validateGraph(workflow: string, nodes: readonly NodeSpec[], task
     throw new BatonError('workflow_invalid', `Workflow "${workflow}" has a cycle: ${cycle.join(' → ')}. A task cannot depend on its own output; remove one of these edges.`);
   }
   for (const n of nodes) {
-    if (n.kind !== 'task' && n.kind !== 'map') continue;
+    if (n.kind !== 'task' && n.kind !== 'map' && n.kind !== 'tune') continue;
     const def = tasks.get(n.task!);
     if (!def) throw new BatonError('workflow_invalid', `Node "${n.id}" uses task "${n.task}", which is not defined.`);
     const bad = unmeetable(n.id, demandOf(def, n), capacity, pools);

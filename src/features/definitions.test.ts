@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { canonicalDefinition, entity, FeatureError, featureView, type FeatureViewInput } from './index.ts';
+import { canonicalDefinition, entity, FeatureError, featureView, portablePath, type FeatureViewInput } from './index.ts';
 
 const origin = entity({ name: 'origin', joinKeys: ['origin'] });
 const base: FeatureViewInput = { name: 'origin_stats', entities: [origin], source: { path: 'stats.parquet' }, timestampField: 'ts', ttlMs: 3_600_000, features: { avg_delay: 'DOUBLE', flights: 'BIGINT' } };
@@ -52,5 +55,50 @@ describe('feature definitions', () => {
     rejects(() => featureView({ ...base, features: { origin: 'VARCHAR' } }), 'invalid_definition', /feature "origin" has the name of a join key/);
     rejects(() => entity({ name: 'origin', joinKeys: [] }), 'invalid_definition', /joinKeys: an entity needs at least one join key/);
     rejects(() => entity({ name: 'origin', joinKeys: ['a', 'a'] }), 'invalid_definition', /join key "a" is listed twice/);
+  });
+
+  it('gives the same definition the same version in two clones of a project, wherever they live', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'baton-clones-'));
+    try {
+      const clone = (name: string) => {
+        const root = join(parent, name, 'checkout');
+        mkdirSync(join(root, 'data'), { recursive: true });
+        writeFileSync(join(root, 'package.json'), '{}');
+        return root;
+      };
+      const [a, b] = [clone('alice'), clone('ci-runner-7')];
+      const sqlView = (root: string, sql = 'SELECT origin, ts, avg(delay) AS avg_delay, count(*) AS flights FROM f GROUP BY ALL') =>
+        featureView({ ...base, source: { sql, inputs: { f: { path: join(root, 'data', 'flights.parquet'), format: 'parquet' } } } });
+      const fileView = (root: string, rel: string) => featureView({ ...base, source: { path: join(root, rel) } });
+      assert.equal(portablePath(join(a, 'data', 'flights.parquet')), 'data/flights.parquet');
+      assert.equal(sqlView(a).version, sqlView(b).version, 'a SQL source over files of each clone');
+      assert.equal(fileView(a, '.baton/artifacts/ab/abcdef').version, fileView(b, '.baton/artifacts/ab/abcdef').version, 'a file under each clone\'s .baton');
+      assert.notEqual(sqlView(a).version, sqlView(a, 'SELECT origin, ts, avg(delay) AS avg_delay, count(*) AS flights FROM f WHERE delay > 0 GROUP BY ALL').version, 'changed SQL');
+      assert.notEqual(fileView(a, 'data/2023.parquet').version, fileView(a, 'data/2024.parquet').version, 'another file of the project');
+      // A folder holding .baton is a project too: the demo's dataset files under .baton/artifacts, in two folders.
+      const withBaton = (name: string) => {
+        const root = join(parent, name);
+        mkdirSync(join(root, '.baton', 'artifacts', 'ab'), { recursive: true });
+        return fileView(root, '.baton/artifacts/ab/abcdef');
+      };
+      assert.equal(withBaton('demo-1').version, withBaton('demo-2').version);
+      // Outside any project a path enters as is: two different files never share a version.
+      assert.notEqual(fileView(join(parent, 'alice'), 'stats.parquet').version, fileView(join(parent, 'ci-runner-7'), 'stats.parquet').version);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('versions a transform source by its code, or by its explicit version', () => {
+    const t = (transform: () => unknown[], version?: string) => featureView({ ...base, source: { transform, ...(version ? { version } : {}) } as FeatureViewInput['source'] });
+    const rows = () => [{ origin: 'SEA', ts: new Date(0), avg_delay: 1, flights: 2 }];
+    const sameText = () => [{ origin: 'SEA', ts: new Date(0), avg_delay: 1, flights: 2 }];
+    const other = () => [{ origin: 'SFO', ts: new Date(0), avg_delay: 1, flights: 2 }];
+    assert.equal(t(rows).version, t(sameText).version);
+    assert.notEqual(t(rows).version, t(other).version);
+    assert.equal(t(rows, '2').version, t(other, '2').version);
+    assert.notEqual(t(rows, '2').version, t(rows, '3').version);
+    assert.equal(typeof (t(rows).source as { transform: unknown }).transform, 'function');
+    rejects(() => featureView({ ...base, source: { transform: 'SELECT 1' } as never }), 'invalid_definition', /source: source must be .*\{ transform \}/);
   });
 });

@@ -9,19 +9,30 @@
  *     timestampField: 'ts', ttlMs: 7 * DAY, features: { avg_delay: 'DOUBLE', flights: 'BIGINT' },
  *   });
  *
+ * Sources: a file (`{ path }`), SQL over named files (`{ sql, inputs }`, run by DuckDB), or a TypeScript transform
+ * (`{ transform }`: a function returning rows, or an async iterable of row batches; see ./transform.ts).
+ *
  * Definitions are plain data checked with zod at the edge; every error names the field and the fix. Each view
  * carries `version`: the sha256 of its canonical JSON (name, entities, source, timestamp field, TTL, features;
  * key order does not matter), so a training set can record exactly which definitions produced it. The version is
- * of the definition, not of the data behind it.
+ * of the definition, not of the data behind it, and not of where the project lives: file paths enter the hash
+ * relative to their project (the nearest folder above the file holding a package.json or a .baton folder), so two
+ * clones of a project, or two project folders holding the same .baton layout, give a view the same version. A file
+ * in no project enters with its absolute path (two different files never share a version). A transform enters as
+ * the sha256 of its source text (`String(fn)`), or as its explicit `version` when one is given — values the
+ * function closes over are not seen, so bump `version` when they change what it returns.
  *
  * TTL: `ttlMs` is required — a positive number of milliseconds, or `null` for "never expires". (Feast reads a TTL
  * of 0 as "forever", a frequent surprise; here 0 is refused.)
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import type { FileFormat, FileSource } from '../ports/offline.ts';
 import { FeatureError } from './errors.ts';
+import type { TransformFn } from './transform.ts';
 
 /** Names of views, entities and features: SQL-identifier-like, so refs (`view:feature`) and columns stay unambiguous. */
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -63,7 +74,13 @@ const SqlSourceSchema = z.strictObject({
   /** Table names the query reads → files. @default {} */
   inputs: z.record(Name('an input name'), z.union([z.string().min(1), FileSourceSchema])).default({}),
 });
-export type FeatureSource = FileSource | { sql: string; inputs?: Record<string, string | FileSource> };
+const TransformSourceSchema = z.strictObject({
+  /** `(ctx) => rows | Promise<rows> | AsyncIterable<rows[]>`: the view's rows, computed in TypeScript. */
+  transform: z.custom<TransformFn>((v) => typeof v === 'function', { error: 'source.transform must be a function returning rows (or an async iterable of row batches)' }),
+  /** Replaces the hash of the function's text in the view's version. @default sha256 of String(transform) */
+  version: z.string().min(1, 'source.version cannot be empty').optional(),
+});
+export type FeatureSource = FileSource | { sql: string; inputs?: Record<string, string | FileSource> } | { transform: TransformFn; version?: string };
 
 const EntityRef = z.custom<Entity>(
   (v) => typeof v === 'object' && v !== null && (v as Entity).kind === 'entity' && typeof (v as Entity).name === 'string' && Array.isArray((v as Entity).joinKeys),
@@ -73,7 +90,7 @@ const EntityRef = z.custom<Entity>(
 export const FeatureViewSchema = z.object({
   name: Name('a feature view name'),
   entities: z.array(EntityRef).min(1, 'a feature view needs at least one entity, e.g. entities: [entity({ name: "origin", joinKeys: ["origin"] })]'),
-  source: z.union([FileSourceSchema, SqlSourceSchema], { error: 'source must be { path, format? } (a CSV/Parquet/JSON file) or { sql, inputs? }' }),
+  source: z.union([FileSourceSchema, SqlSourceSchema, TransformSourceSchema], { error: 'source must be { path, format? } (a CSV/Parquet/JSON file), { sql, inputs? } or { transform } (a function returning rows)' }),
   timestampField: ColumnName,
   ttlMs: z
     .number({ error: 'ttlMs must be a number of milliseconds, or null for no expiry' })
@@ -95,7 +112,7 @@ export interface FeatureView {
   readonly kind: 'featureView';
   readonly name: string;
   readonly entities: readonly Entity[];
-  readonly source: Readonly<{ path: string; format?: FileFormat; delimiter?: string } | { sql: string; inputs: Record<string, string | FileSource> }>;
+  readonly source: Readonly<{ path: string; format?: FileFormat; delimiter?: string } | { sql: string; inputs: Record<string, string | FileSource> } | { transform: TransformFn; version?: string }>;
   readonly timestampField: string;
   readonly ttlMs: number | null;
   readonly features: Readonly<Record<string, FeatureType>>;
@@ -121,12 +138,38 @@ export function entity(input: EntityInput): Entity {
   return Object.freeze({ kind: 'entity' as const, name, joinKeys: Object.freeze([...joinKeys]), ...(description ? { description } : {}) });
 }
 
+/** The nearest folder at or above `dir` holding a package.json or a .baton folder (Baton's embedded stores), or null. */
+function projectRoot(dir: string): string | null {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(resolve(d, 'package.json')) || existsSync(resolve(d, '.baton'))) return d;
+    if (dirname(d) === d) return null;
+  }
+}
+
+/** A source path as it enters the version: relative to its project (with / separators), else absolute. */
+export function portablePath(path: string): string {
+  const abs = resolve(path);
+  const root = projectRoot(dirname(abs));
+  return root === null ? abs : relative(root, abs).split(sep).join('/') || basename(abs);
+}
+
+const portableFile = (f: string | FileSource): string | FileSource => (typeof f === 'string' ? portablePath(f) : { ...f, path: portablePath(f.path) });
+
+/** The source as hashed: paths made portable, a transform as the hash of its text (or its explicit version). */
+function canonicalSource(source: FeatureView['source']): unknown {
+  if ('transform' in source) {
+    return { transform: source.version !== undefined ? { version: source.version } : { code: createHash('sha256').update(String(source.transform)).digest('hex') } };
+  }
+  if ('sql' in source) return { sql: source.sql, inputs: Object.fromEntries(Object.entries(source.inputs).map(([k, v]) => [k, portableFile(v)])) };
+  return portableFile(source);
+}
+
 /** The canonical JSON a view's version is hashed from (exported for tests and lineage records). */
 export function canonicalDefinition(view: Pick<FeatureView, 'name' | 'entities' | 'source' | 'timestampField' | 'ttlMs' | 'features'>): string {
   return stringify({
     name: view.name,
     entities: view.entities.map((e) => ({ name: e.name, joinKeys: e.joinKeys })),
-    source: view.source,
+    source: canonicalSource(view.source),
     timestampField: view.timestampField,
     ttlMs: view.ttlMs,
     features: view.features,
@@ -148,7 +191,7 @@ export function featureView(input: FeatureViewInput): FeatureView {
   if (joinKeys.includes(d.timestampField)) {
     throw new FeatureError('invalid_definition', `Invalid feature view "${d.name}": timestampField "${d.timestampField}" is also a join key. Use a separate timestamp column.`);
   }
-  const source = 'sql' in d.source ? { sql: d.source.sql, inputs: d.source.inputs } : d.source;
+  const source = 'sql' in d.source ? { sql: d.source.sql, inputs: d.source.inputs } : 'transform' in d.source ? { transform: d.source.transform, ...(d.source.version !== undefined ? { version: d.source.version } : {}) } : d.source;
   const base = { name: d.name, entities, source, timestampField: d.timestampField, ttlMs: d.ttlMs, features };
   const version = createHash('sha256').update(canonicalDefinition(base)).digest('hex');
   return Object.freeze({

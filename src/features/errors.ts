@@ -11,7 +11,9 @@ export type FeatureErrorReason =
   | 'unknown_feature' // a feature ref names a feature the view does not define
   | 'unknown_column' // a join key, timestamp or feature column missing from the data
   | 'incompatible_type' // a column whose type does not fit (non-temporal timestamp, VARCHAR vs BIGINT join key…)
-  | 'name_collision'; // two output columns would get the same name
+  | 'name_collision' // two output columns would get the same name
+  | 'invalid_rows' // a TS transform returned something that is not rows, or a row that breaks the view's rules
+  | 'transform_failed'; // a TS transform threw
 
 export class FeatureError extends BatonError {
   override readonly name = 'FeatureError';

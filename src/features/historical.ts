@@ -22,12 +22,20 @@
  * columns are converted to UTC. Entity rows given in memory take `Date`s or ISO strings (read as UTC without a zone).
  *
  * Large training sets: pass `output: { path: 'train.parquet' }` and the result is written with `COPY … TO` instead of
- * coming back as rows. Row order: in-memory results keep the entity rows' order; a Parquet output is unordered.
+ * coming back as rows. Row order: in-memory results keep the entity rows' order; a Parquet output is unordered
+ * unless `output.orderBy` names columns to sort it by (then the same inputs give the same bytes). The Parquet file
+ * records the views it was built from (name + version) in its key-value metadata, so registering it as a dataset
+ * version (`ctx.datasets.write`, `platform.datasets.register`, `baton datasets register`) records them too.
+ *
+ * Views over a TypeScript transform are run first and read from a temporary file (./transform.ts); the SQL is the
+ * same as for a file source.
  */
 import { z } from 'zod';
+import { featureViewsMetadata } from '../data/datasets/feature-views.ts';
 import type { ColumnKind, FileSource, OfflineEngine, Row, Source } from '../ports/offline.ts';
 import type { FeatureType, FeatureView } from './definitions.ts';
 import { FeatureError } from './errors.ts';
+import { transformRelation } from './transform.ts';
 
 export type EntityRowValue = string | number | boolean | Date | null;
 
@@ -42,8 +50,11 @@ export interface HistoricalRequest {
   eventTimestamp?: string;
   /** Name output columns `view__feature` instead of `feature` (needed when two views share a feature name). @default false */
   fullFeatureNames?: boolean;
-  /** Write the training set to this Parquet file instead of returning rows. */
-  output?: { path: string };
+  /**
+   * Write the training set to this Parquet file instead of returning rows (it records the views used in its
+   * metadata); `orderBy` sorts it by these output columns. @default rows, returned in memory
+   */
+  output?: { path: string; orderBy?: string[] };
 }
 
 export interface ViewUsed {
@@ -59,7 +70,7 @@ const RequestSchema = z.object({
   features: z.array(z.union([z.string(), z.object({ kind: z.literal('featureView') }).loose()])).min(1, 'request at least one feature, e.g. features: ["route_stats:avg_delay"]'),
   eventTimestamp: z.string().min(1).default('event_timestamp'),
   fullFeatureNames: z.boolean().default(false),
-  output: z.strictObject({ path: z.string().min(1, 'output.path cannot be empty') }).optional(),
+  output: z.strictObject({ path: z.string().min(1, 'output.path cannot be empty'), orderBy: z.array(z.string().min(1)).optional() }).optional(),
 });
 
 interface Column {
@@ -105,19 +116,39 @@ async function sqlRelation(engine: OfflineEngine, sql: string, inputs: Record<st
   return `(${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}${sql})`;
 }
 
-/** A relation over a view's source, and its columns (also used by online materialization). */
-export async function viewRelation(engine: OfflineEngine, view: FeatureView): Promise<{ relation: string; columns: Column[] }> {
+/** A view's source as a relation: `release` frees what reading it needed (a transform's temporary file). */
+export interface ViewRelation {
+  relation: string;
+  columns: Column[];
+  release(): Promise<void>;
+}
+const nothing = async (): Promise<void> => {};
+
+/**
+ * A relation over a view's source, and its columns (also used by online materialization). `range` (epoch ms) is
+ * passed to a transform as a hint of the event times needed; callers still filter. Call `release` after the query.
+ */
+export async function viewRelation(engine: OfflineEngine, view: FeatureView, range?: { after: number | null; until: number | null }): Promise<ViewRelation> {
   const source = view.source;
+  if ('transform' in source) {
+    const t = await transformRelation(engine, view, range);
+    try {
+      return { relation: `${t.relation} AS __src`, columns: await engine.describeQuery(t.relation), release: t.release };
+    } catch (err) {
+      await t.release();
+      throw err;
+    }
+  }
   if ('sql' in source) {
     const relation = await sqlRelation(engine, source.sql, source.inputs);
     const columns = await engine.describeQuery(relation).catch((err: unknown) => {
       throw new FeatureError('invalid_definition', `Feature view "${view.name}": its SQL source does not run: ${(err as Error).message.split('\n')[0]}. Fix source.sql (tables it reads must be listed in source.inputs).`, { cause: err });
     });
-    return { relation: `${relation} AS __src`, columns };
+    return { relation: `${relation} AS __src`, columns, release: nothing };
   }
   const file = source as FileSource;
   const relation = await engine.relation(file);
-  return { relation, columns: (await engine.describe(file)).map((c) => ({ name: c.name, type: c.type, kind: c.kind })) };
+  return { relation, columns: (await engine.describe(file)).map((c) => ({ name: c.name, type: c.type, kind: c.kind })), release: nothing };
 }
 
 /** The kind of each type `inferType` can choose. */
@@ -260,66 +291,77 @@ export async function getHistoricalFeatures(engine: OfflineEngine, request: Hist
     throw new FeatureError('incompatible_type', `The entity rows' event timestamp "${eventTimestamp}" is ${eventCol.type}, not a timestamp or date. Cast it (e.g. in an entities { sql }) or store it as a timestamp.`);
   }
 
-  // Each view: check its columns, then one ASOF LEFT JOIN.
-  const outputNames = new Map<string, string>(entityCols.map((c) => [c.name, 'an entity column']));
-  const selects: string[] = [];
-  const joins: string[] = [];
-  const eventTs = asTimestamp(`e.${q(eventTimestamp)}`, eventCol);
-  const eventRef = eventTs === `e.${q(eventTimestamp)}` ? eventTs : 'e."__baton_event_ts"';
-  for (const [i, { view, features }] of requested.entries()) {
-    const alias = `v${i}`;
-    const { relation, columns } = await viewRelation(engine, view);
-    const where = `feature view "${view.name}"`;
-    const tsCol = findColumn(columns, view.timestampField);
-    if (!tsCol) throw new FeatureError('unknown_column', `${where}: its source has no timestamp column "${view.timestampField}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix timestampField.`);
-    if (tsCol.kind !== 'timestamp' && tsCol.kind !== 'date') {
-      throw new FeatureError('incompatible_type', `${where}: timestamp column "${view.timestampField}" is ${tsCol.type}, not a timestamp or date. Cast it in a SQL source.`);
-    }
-    const on: string[] = [];
-    for (const key of view.joinKeys) {
-      const fk = findColumn(columns, key);
-      if (!fk) throw new FeatureError('unknown_column', `${where}: its source has no join key column "${key}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix the entity's joinKeys or the source.`);
-      const ek = findColumn(entityCols, key);
-      if (!ek) {
-        throw new FeatureError('unknown_column', `The entity rows have no join key "${key}", needed by ${where} (entity columns: ${entityCols.map((c) => c.name).join(', ')}). Add a "${key}" column to the entity rows.`);
+  // Transform sources write temporary files: free them however the query ends.
+  const releases: (() => Promise<void>)[] = [];
+  try {
+    // Each view: check its columns, then one ASOF LEFT JOIN.
+    const outputNames = new Map<string, string>(entityCols.map((c) => [c.name, 'an entity column']));
+    const selects: string[] = [];
+    const joins: string[] = [];
+    const eventTs = asTimestamp(`e.${q(eventTimestamp)}`, eventCol);
+    const eventRef = eventTs === `e.${q(eventTimestamp)}` ? eventTs : 'e."__baton_event_ts"';
+    for (const [i, { view, features }] of requested.entries()) {
+      const alias = `v${i}`;
+      const { relation, columns, release } = await viewRelation(engine, view);
+      releases.push(release);
+      const where = `feature view "${view.name}"`;
+      const tsCol = findColumn(columns, view.timestampField);
+      if (!tsCol) throw new FeatureError('unknown_column', `${where}: its source has no timestamp column "${view.timestampField}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix timestampField.`);
+      if (tsCol.kind !== 'timestamp' && tsCol.kind !== 'date') {
+        throw new FeatureError('incompatible_type', `${where}: timestamp column "${view.timestampField}" is ${tsCol.type}, not a timestamp or date. Cast it in a SQL source.`);
       }
-      if (keyFamily(ek.kind) !== keyFamily(fk.kind)) {
-        throw new FeatureError('incompatible_type', `Join key "${key}" is ${ek.type} in the entity rows but ${fk.type} in ${where}'s source. Cast one side so both are ${keyFamily(fk.kind) === 'number' ? 'numbers' : keyFamily(fk.kind)}.`);
+      const on: string[] = [];
+      for (const key of view.joinKeys) {
+        const fk = findColumn(columns, key);
+        if (!fk) throw new FeatureError('unknown_column', `${where}: its source has no join key column "${key}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix the entity's joinKeys or the source.`);
+        const ek = findColumn(entityCols, key);
+        if (!ek) {
+          throw new FeatureError('unknown_column', `The entity rows have no join key "${key}", needed by ${where} (entity columns: ${entityCols.map((c) => c.name).join(', ')}). Add a "${key}" column to the entity rows.`);
+        }
+        if (keyFamily(ek.kind) !== keyFamily(fk.kind)) {
+          throw new FeatureError('incompatible_type', `Join key "${key}" is ${ek.type} in the entity rows but ${fk.type} in ${where}'s source. Cast one side so both are ${keyFamily(fk.kind) === 'number' ? 'numbers' : keyFamily(fk.kind)}.`);
+        }
+        on.push(`e.${q(key)} = ${alias}.${q(key)}`);
       }
-      on.push(`e.${q(key)} = ${alias}.${q(key)}`);
-    }
-    const inner = [...view.joinKeys.map((k) => q(k)), `${asTimestamp(q(view.timestampField), tsCol)} AS "__baton_ts"`];
-    for (const f of features) {
-      const declared = view.features[f]!;
-      const col = findColumn(columns, f);
-      if (!col) throw new FeatureError('unknown_column', `${where}: its source has no column for feature "${f}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix the feature name or the source.`);
-      if (!ACCEPTS[declared].includes(col.kind)) {
-        throw new FeatureError('incompatible_type', `${where}: feature "${f}" is declared ${declared} but its column is ${col.type}. Declare a matching type or cast the column in a SQL source.`);
+      const inner = [...view.joinKeys.map((k) => q(k)), `${asTimestamp(q(view.timestampField), tsCol)} AS "__baton_ts"`];
+      for (const f of features) {
+        const declared = view.features[f]!;
+        const col = findColumn(columns, f);
+        if (!col) throw new FeatureError('unknown_column', `${where}: its source has no column for feature "${f}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix the feature name or the source.`);
+        if (!ACCEPTS[declared].includes(col.kind)) {
+          throw new FeatureError('incompatible_type', `${where}: feature "${f}" is declared ${declared} but its column is ${col.type}. Declare a matching type or cast the column in a SQL source.`);
+        }
+        const out = fullFeatureNames ? `${view.name}__${f}` : f;
+        const taken = outputNames.get(out);
+        if (taken) throw new FeatureError('name_collision', `Output column "${out}" (${where}) clashes with ${taken}. Pass fullFeatureNames: true (columns become view__feature) or rename a column.`);
+        outputNames.set(out, `feature "${f}" of ${where}`);
+        inner.push(`CAST(${q(f)} AS ${declared}) AS ${q(out)}`);
+        const alive = view.ttlMs === null ? `${alias}."__baton_ts" IS NOT NULL` : `${alias}."__baton_ts" >= ${eventRef} - to_milliseconds(${view.ttlMs})`;
+        selects.push(`CASE WHEN ${alive} THEN ${alias}.${q(out)} END AS ${q(out)}`);
       }
-      const out = fullFeatureNames ? `${view.name}__${f}` : f;
-      const taken = outputNames.get(out);
-      if (taken) throw new FeatureError('name_collision', `Output column "${out}" (${where}) clashes with ${taken}. Pass fullFeatureNames: true (columns become view__feature) or rename a column.`);
-      outputNames.set(out, `feature "${f}" of ${where}`);
-      inner.push(`CAST(${q(f)} AS ${declared}) AS ${q(out)}`);
-      const alive = view.ttlMs === null ? `${alias}."__baton_ts" IS NOT NULL` : `${alias}."__baton_ts" >= ${eventRef} - to_milliseconds(${view.ttlMs})`;
-      selects.push(`CASE WHEN ${alive} THEN ${alias}.${q(out)} END AS ${q(out)}`);
+      joins.push(`ASOF LEFT JOIN (SELECT ${inner.join(', ')} FROM ${relation}) AS ${alias} ON ${[...on, `${eventRef} >= ${alias}."__baton_ts"`].join(' AND ')}`);
     }
-    joins.push(`ASOF LEFT JOIN (SELECT ${inner.join(', ')} FROM ${relation}) AS ${alias} ON ${[...on, `${eventRef} >= ${alias}."__baton_ts"`].join(' AND ')}`);
-  }
 
-  const order = inMemory && !output;
-  const extra = [eventRef === eventTs ? '' : `, ${asTimestamp(q(eventTimestamp), eventCol)} AS "__baton_event_ts"`, order ? ', row_number() OVER () AS "__baton_row"' : ''].join('');
-  const hidden = [eventRef === eventTs ? '' : '"__baton_event_ts"', order ? '"__baton_row"' : ''].filter(Boolean);
-  const sql =
-    `SELECT e.*${hidden.length ? ` EXCLUDE (${hidden.join(', ')})` : ''}, ${selects.join(', ')}\n` +
-    `FROM (SELECT *${extra} FROM ${entityRel}) AS e\n${joins.join('\n')}${order ? '\nORDER BY e."__baton_row"' : ''}`;
-  const views = requested.map(({ view }) => ({ name: view.name, version: view.version }));
-  const columns = [...outputNames.keys()];
-  if (output) {
-    const result = await engine.query(`COPY (${sql}) TO ${lit(output.path)} (FORMAT PARQUET)`);
-    const count = Number(Object.values(result[0] ?? {})[0] ?? 0);
-    return { kind: 'parquet', path: output.path, rowCount: count, columns, views, sql };
+    const order = inMemory && !output;
+    const extra = [eventRef === eventTs ? '' : `, ${asTimestamp(q(eventTimestamp), eventCol)} AS "__baton_event_ts"`, order ? ', row_number() OVER () AS "__baton_row"' : ''].join('');
+    const hidden = [eventRef === eventTs ? '' : '"__baton_event_ts"', order ? '"__baton_row"' : ''].filter(Boolean);
+    const sql =
+      `SELECT e.*${hidden.length ? ` EXCLUDE (${hidden.join(', ')})` : ''}, ${selects.join(', ')}\n` +
+      `FROM (SELECT *${extra} FROM ${entityRel}) AS e\n${joins.join('\n')}${order ? '\nORDER BY e."__baton_row"' : ''}`;
+    const views = requested.map(({ view }) => ({ name: view.name, version: view.version }));
+    const columns = [...outputNames.keys()];
+    if (output) {
+      const orderBy = output.orderBy ?? [];
+      const unknown = orderBy.filter((c) => !outputNames.has(c));
+      if (unknown.length) throw new FeatureError('unknown_column', `output.orderBy names ${unknown.map((c) => `"${c}"`).join(', ')}, not column(s) of the training set (columns: ${columns.join(', ')}).`);
+      const sorted = orderBy.length ? `SELECT * FROM (${sql}) ORDER BY ${orderBy.map(q).join(', ')}` : sql;
+      const result = await engine.query(`COPY (${sorted}) TO ${lit(output.path)} (FORMAT PARQUET, ${featureViewsMetadata(views)})`);
+      const count = Number(Object.values(result[0] ?? {})[0] ?? 0);
+      return { kind: 'parquet', path: output.path, rowCount: count, columns, views, sql };
+    }
+    const rows = await engine.query(sql);
+    return { kind: 'rows', rows, rowCount: rows.length, columns, views, sql };
+  } finally {
+    await Promise.all(releases.map((release) => release()));
   }
-  const rows = await engine.query(sql);
-  return { kind: 'rows', rows, rowCount: rows.length, columns, views, sql };
 }

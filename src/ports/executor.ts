@@ -5,7 +5,10 @@
  */
 import type { Resources } from '../sdk/task.ts';
 import type { NewDatasetVersion, StoredValue } from './metadata.ts';
-import type { MetricPoint } from './tracking.ts';
+import type { LoggedArtifact, MetricPoint } from './tracking.ts';
+import type { NewModelVersion } from './registry.ts';
+import type { PrunerSpec } from '../tuning/study.ts';
+import type { Direction, Trial } from '../tuning/trial.ts';
 
 export interface AttemptRequest {
   runId: string;
@@ -20,6 +23,21 @@ export interface AttemptRequest {
   resources: Required<Resources>;
   /** Names of environment variables passed through (declared by the task). */
   env: Record<string, string>;
+  /** Set when the attempt is a trial of a `tune` study: how to report and prune, and the study so far. */
+  trial?: TrialRequest;
+}
+
+/**
+ * A trial's view of its study, taken when the attempt starts: the pruner decides in the worker from these trials
+ * (completed, pruned and failed ones with what they reported) and the trial's own reports.
+ */
+export interface TrialRequest {
+  study: string;
+  number: number;
+  direction: Direction;
+  metric?: string;
+  pruner?: PrunerSpec;
+  history: Trial[];
 }
 
 export interface AttemptMetrics {
@@ -36,6 +54,8 @@ export interface AttemptMetrics {
   written?: string[];
   /** Dataset versions the attempt wrote (`ctx.datasets.write`): the engine registers them if the attempt succeeded. */
   datasets?: DatasetWrite[];
+  /** Model versions the attempt registered (`ctx.models.register`): the engine registers them if the attempt succeeded. */
+  models?: ModelWrite[];
   /** What the task logged with `ctx.log` (plus its input scalars as params): stored with the attempt's finish. */
   tracking?: AttemptTracking;
 }
@@ -45,10 +65,18 @@ export interface AttemptTracking {
   params?: Record<string, string>;
   tags?: Record<string, string>;
   metrics?: MetricPoint[];
+  /** `ctx.log.artifact`: the last one per name, with its lineage direction. */
+  artifacts?: LoggedArtifact[];
 }
 
 /** A dataset version as a worker reports it; the engine adds when and by which attempt. */
 export type DatasetWrite = Omit<NewDatasetVersion, 'createdAt' | 'producedBy'>;
+
+/**
+ * A model version as a worker reports it (artifact stored, signature computed); the engine adds its registration id
+ * (from the attempt: see src/registry/registration.ts), when, and the lineage.
+ */
+export type ModelWrite = Omit<NewModelVersion, 'registrationId' | 'createdAt' | 'lineage'>;
 
 export type AttemptResult =
   | ({ ok: true; output: StoredValue } & AttemptMetrics)

@@ -196,7 +196,12 @@ export interface EngineRecord {
 export type Mutation =
   | { type: 'insertRun'; run: RunRecord }
   | { type: 'updateRun'; runId: string; status?: RunStatus; output?: StoredValue; error?: string | null; endedAt?: number | null; owner?: string | null; cancelRequested?: boolean; codeHash?: string; codeRef?: string }
-  | { type: 'insertNodes'; nodes: NodeRecord[] }
+  | {
+      type: 'insertNodes';
+      nodes: NodeRecord[];
+      /** Insert only if this node's stored expansion is this one: the nodes of a study step another engine did not win. */
+      ifParent?: { nodeId: string; expansion: NonNullable<NodeRecord['expansion']> };
+    }
   /** Starts attempt `attempt` if the node is still claimable: pending, retrying past notBefore, or running under an expired or dead owner's lease. */
   | {
       type: 'claim';
@@ -210,6 +215,8 @@ export type Mutation =
       executor: string;
       /** Dependencies that must be succeeded in the store (guards against a stale view). */
       deps?: string[];
+      /** The node's stored spec (JSON) must be this one: a trial runs only with the params it was stored with. */
+      ifSpec?: string;
       /** The input the attempt runs with, and its cache key (recorded for replay and `cache explain`). */
       input?: StoredValue;
       key?: string;
@@ -247,6 +254,8 @@ export type Mutation =
       cachedFrom?: string;
       error?: string | null;
       expansion?: NodeRecord['expansion'];
+      /** Applies only if the node's stored expansion is this one (null: none): a study's next step is decided once. */
+      ifExpansion?: NodeRecord['expansion'] | null;
       retryBase?: number;
       input?: StoredValue;
       key?: string;
@@ -276,13 +285,18 @@ export type Mutation =
   | { type: 'startTrackingRun'; run: TrackingRunRecord; ifAttempt?: AttemptRef }
   /** Sets a tracking run's final status and end time (status 'running' with endTime null reopens it: resume). */
   | { type: 'endTrackingRun'; runId: string; status: TrackingStatus; endTime: number | null }
-  /** Upserts params and tags, appends metric points and maintains the latest value per key. Only for an existing run. */
+  /**
+   * Upserts params, tags and artifacts, appends metric points and maintains the latest value per key. Only for an
+   * existing run. A task attempt's run also gets a lineage row per artifact for its attempt.
+   */
   | { type: 'logTracking'; batch: TrackingBatch }
   /**
    * Registers a model version (creating the model): its number is max + 1 for the name, safe against concurrent
-   * registrations. Idempotent on `registrationId` (result false: that registration already has its version).
+   * registrations. Idempotent on `registrationId` (result false: that registration already has its version). With
+   * `ifAttempt` (a registration made in a task), it applies only if that attempt's finish committed (attempt state
+   * succeeded): put it after the finish in the same `apply`.
    */
-  | { type: 'registerModelVersion'; version: NewModelVersion }
+  | { type: 'registerModelVersion'; version: NewModelVersion; ifAttempt?: AttemptRef }
   /**
    * Moves an alias and appends the move to its history. Applies only if the model has that version and the alias
    * is at `ifCurrent` (when given); result false otherwise.

@@ -106,12 +106,25 @@ export interface AliasMove {
   ifCurrent?: number | null;
 }
 
+/** An artifact the attempt that produced a model version read (its input), with the dataset versions it is the file of. */
+export interface ModelInput {
+  sha256: string;
+  /** Dataset versions whose data file this artifact is (empty for other artifacts). */
+  datasets: { name: string; version: number }[];
+}
+
 export interface RegistryReads {
   /** Every model with at least one version, by name. */
   listModels(): Promise<ModelSummary[]>;
   /** Versions of a model, oldest first; empty for an unknown name. */
   getModelVersions(name: string): Promise<ModelVersionRecord[]>;
   getModelVersion(name: string, version: number): Promise<ModelVersionRecord | undefined>;
+  /** The version a registration made (registration ids are unique); undefined if it never committed. */
+  getModelVersionByRegistration(registrationId: string): Promise<ModelVersionRecord | undefined>;
+  /** Versions registered by a run's task attempts (of one node, when given), in registration order. */
+  getModelVersionsOfRun(runId: string, nodeId?: string): Promise<ModelVersionRecord[]>;
+  /** What the attempt that produced a version read (lineage), with dataset versions named; empty without lineage. */
+  getModelInputs(name: string, version: number): Promise<ModelInput[]>;
   getModelAliases(name: string): Promise<ModelAliasRecord[]>;
   /** Alias moves, oldest first; of one alias or of all the model's aliases. */
   getAliasHistory(name: string, alias?: string): Promise<AliasMoveRecord[]>;

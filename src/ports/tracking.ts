@@ -3,6 +3,7 @@
  * grouped by experiment, with params, tags and metric points. The MetadataStore stores them (mutations
  * `startTrackingRun`, `endTrackingRun`, `logTracking`) and answers searches, run details and metric histories.
  */
+import type { DatasetHandle, DirHandle, FileHandle } from '../sdk/handles.ts';
 import type { Method } from '../tracking/history/downsample.ts';
 
 export type TrackingStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -25,18 +26,40 @@ export interface TrackingRunRecord {
 
 export interface MetricPoint {
   key: string;
+  /** NaN points are dropped when stored (no dialect can compare them the same way); ±Infinity are kept. */
   value: number;
   step: number;
   /** Epoch ms. */
   ts: number;
 }
 
-/** What one flush of a run's buffered writes carries. Params and tags are upserted; metric points appended. */
+/** What `log.artifact` / `logArtifact` attach to a tracking run: an artifact-store file, directory or dataset version. */
+export type ArtifactHandle = FileHandle | DirHandle | DatasetHandle;
+
+/** An artifact attached to a tracking run under a name. */
+export interface LoggedArtifact {
+  name: string;
+  handle: ArtifactHandle;
+  /** Epoch ms. */
+  loggedAt: number;
+  /**
+   * For a task attempt's tracking run: how the attempt's lineage records the artifact — 'write' when the attempt
+   * stored it (the usual case), 'read' when it only passed on one it was given. Ignored for other tracking runs.
+   * @default 'write'
+   */
+  lineage?: 'read' | 'write';
+}
+
+/**
+ * What one flush of a run's buffered writes carries. Params, tags and artifacts are upserted (by key / name);
+ * metric points appended.
+ */
 export interface TrackingBatch {
   runId: string;
   params?: Record<string, string>;
   metrics?: MetricPoint[];
   tags?: Record<string, string>;
+  artifacts?: LoggedArtifact[];
 }
 
 export interface LatestMetric {
@@ -50,6 +73,11 @@ export interface TrackingRunDetails extends TrackingRunRecord {
   tags: Record<string, string>;
   /** Per key, the point with the highest step (latest ts among equal steps). */
   metrics: Record<string, LatestMetric>;
+  /**
+   * By name. A dataset handle logged by the attempt that wrote the version gets its version number here once the
+   * version is registered.
+   */
+  artifacts: Record<string, Omit<LoggedArtifact, 'name' | 'lineage'>>;
 }
 
 export interface TrackingSearch {

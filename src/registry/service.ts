@@ -12,11 +12,15 @@ import { hostname, userInfo } from 'node:os';
 import { BatonError } from '../errors.ts';
 import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { MetadataStore } from '../ports/metadata.ts';
-import type { AliasMove, AliasMoveRecord, ModelAliasRecord, ModelLineage, ModelSummary, ModelVersionRecord, PromotionRecord, PromotionStatus } from '../ports/registry.ts';
+import type { AttemptState, MetadataStore, RunStatus } from '../ports/metadata.ts';
+import type { AliasMove, AliasMoveRecord, ModelAliasRecord, ModelInput, ModelLineage, ModelSummary, ModelVersionRecord, PromotionRecord, PromotionStatus } from '../ports/registry.ts';
 import type { DirHandle, FileHandle } from '../sdk/handles.ts';
 import { checkGate, evaluateGate, formatGateReport, type Gate, type GateReport } from './gate.ts';
-import { signatureOf, type ModelSignature } from './signature.ts';
+import { checkModelMetrics, checkModelName, checkModelTags, type ModelRegistration } from './registration.ts';
+import { toSignature, type SignatureSource } from './signature.ts';
+
+/** Also exported from here, where it always was. */
+export { checkModelName };
 
 export interface ModelRegistryDeps {
   store: MetadataStore;
@@ -24,7 +28,6 @@ export interface ModelRegistryDeps {
   clock: Clock;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
 const ALIAS = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 
 /** `$USER@host`, the default actor of alias moves and decisions. */
@@ -38,13 +41,6 @@ export function defaultActor(): string {
     }
   }
   return `${user}@${hostname()}`;
-}
-
-export function checkModelName(name: string): string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new BatonError('usage', `Model name ${JSON.stringify(name)} is not valid. Use 1–128 letters, digits, ".", "_", "-" or "/", starting with a letter or digit (e.g. "churn" or "team/churn").`);
-  }
-  return name;
 }
 
 export function checkAlias(alias: string): string {
@@ -65,8 +61,8 @@ export interface RegisterModelOptions {
   artifact: FileHandle | DirHandle | string;
   /** How to load it, e.g. 'js' or 'onnx'. */
   flavor: string;
-  /** JSON Schemas or zod types of the model's input and output (see signatureOfTask). */
-  signature?: ModelSignature | { input?: unknown; output?: unknown };
+  /** JSON Schemas or zod types of the model's input and output, or a task whose types describe them (signatureOfTask). */
+  signature?: SignatureSource;
   metrics?: Record<string, number>;
   tags?: Record<string, string>;
   /** The run, task attempt and code that produced the model. */
@@ -114,10 +110,26 @@ export interface ModelDetails {
   summary: ModelSummary;
   /** Aliases of the model (all of them, not only this version's). */
   aliases: ModelAliasRecord[];
-  /** Artifacts the producing attempt read (from lineage): its input datasets and files. */
-  inputs: string[];
+  /** The run, task and attempt that registered the version (from a task: `ctx.models.register`). */
+  producer?: ModelProducer;
+  /** Artifacts the producing attempt read (from lineage): its input datasets (named) and files. */
+  inputs: ModelInput[];
   history: AliasMoveRecord[];
   promotions: PromotionRecord[];
+}
+
+/** Where a version registered from a task came from, as the store has it now. */
+export interface ModelProducer {
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  /** Absent when the run is no longer in the store. */
+  workflow?: string;
+  task?: string;
+  runStatus?: RunStatus;
+  attemptState?: AttemptState;
+  startedAt?: number;
+  endedAt?: number;
 }
 
 /** A promotion refused by its gate; `report` says which metrics failed, candidate vs champion. */
@@ -146,19 +158,15 @@ export class ModelRegistry {
       throw new BatonError('not_found', `Model "${name}": artifact ${artifact.slice(0, 12)} is not in the artifact store. Store the model first (ctx.artifacts.putFile / putDir, or platform.artifacts.putFile) and register its handle.`);
     }
     if (typeof options.flavor !== 'string' || !options.flavor) throw new BatonError('usage', `Model "${name}": give its flavor (how to load it), e.g. 'js' or 'onnx'.`);
-    const metrics = options.metrics ?? {};
-    for (const [k, v] of Object.entries(metrics)) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new BatonError('usage', `Model "${name}": metric "${k}" must be a finite number, not ${JSON.stringify(v)}.`);
-    }
-    const tags = options.tags ?? {};
-    for (const [k, v] of Object.entries(tags)) if (typeof v !== 'string') throw new BatonError('usage', `Model "${name}": tag "${k}" must be a string.`);
+    const metrics = checkModelMetrics(name, options.metrics);
+    const tags = checkModelTags(name, options.tags);
     const l = options.lineage;
     const registrationId = options.registrationId ?? (l?.runId && l.nodeId && l.attempt ? `${l.runId}/${l.nodeId}/${l.attempt}/${name}/${artifact}` : randomUUID());
     await this.store.apply([{
       type: 'registerModelVersion',
       version: {
         name, registrationId, artifact, flavor: options.flavor, metrics, tags, createdAt: this.deps.clock.now(),
-        ...(options.signature ? { signature: signatureOf(options.signature) } : {}),
+        ...(options.signature ? { signature: toSignature(options.signature) } : {}),
         ...(l && Object.keys(l).length ? { lineage: l } : {}),
         ...(options.description ? { description: options.description } : {}),
       },
@@ -200,11 +208,38 @@ export class ModelRegistry {
       this.store.getAliasHistory(version.name),
       this.store.listPromotions({ name: version.name }),
     ]);
-    const l = version.lineage;
-    const inputs = l?.runId && l.nodeId
-      ? [...new Set((await this.store.getLineage(l.runId, l.nodeId)).filter((r) => r.direction === 'read' && (l.attempt === undefined || r.attempt === l.attempt)).map((r) => r.sha256))]
-      : [];
-    return { version, summary, aliases, inputs, history, promotions };
+    const [inputs, producer] = await Promise.all([this.store.getModelInputs(version.name, version.version), this.producer(version)]);
+    return { version, summary, aliases, ...(producer ? { producer } : {}), inputs, history, promotions };
+  }
+
+  /**
+   * The version a registration made: `ctx.models.register` returns the registration before its version exists (it
+   * is numbered when the attempt commits). not_found when it never committed (the attempt failed or is running).
+   */
+  async registered(registration: Pick<ModelRegistration, 'registrationId'> | string): Promise<ModelVersionRecord> {
+    const id = typeof registration === 'string' ? registration : registration?.registrationId;
+    if (typeof id !== 'string' || !id) throw new BatonError('usage', `platform.models.registered takes the registration ctx.models.register returned (or its registrationId), not ${JSON.stringify(registration)}.`);
+    const v = await this.store.getModelVersionByRegistration(id);
+    if (v) return v;
+    throw new BatonError('not_found', `Registration "${id}" has no model version in ${this.store.url}: the attempt that made it did not succeed (a failed attempt registers nothing; its retry registers under its own attempt number) or has not committed yet. See the run's models with platform.models.ofRun(runId).`);
+  }
+
+  /** Versions registered by a run's task attempts (of one node, when given), in registration order. */
+  ofRun(runId: string, nodeId?: string): Promise<ModelVersionRecord[]> {
+    return this.store.getModelVersionsOfRun(runId, nodeId);
+  }
+
+  private async producer(v: ModelVersionRecord): Promise<ModelProducer | undefined> {
+    const l = v.lineage;
+    if (!l?.runId || !l.nodeId || l.attempt === undefined) return undefined;
+    const [run, node, attempts] = await Promise.all([this.store.getRun(l.runId), this.store.getNode(l.runId, l.nodeId), this.store.getAttempts(l.runId, l.nodeId)]);
+    const a = attempts.find((x) => x.attempt === l.attempt);
+    return {
+      runId: l.runId, nodeId: l.nodeId, attempt: l.attempt,
+      ...(run ? { workflow: run.workflow, runStatus: run.status } : {}),
+      ...(node?.spec.task ? { task: node.spec.task } : {}),
+      ...(a ? { attemptState: a.state, startedAt: a.startedAt, ...(a.endedAt !== undefined ? { endedAt: a.endedAt } : {}) } : {}),
+    };
   }
 
   /** Alias moves of a model (of one alias, or all), oldest first. */

@@ -31,3 +31,13 @@ export function signatureOfTask(task: { definition: Pick<TaskDefinition, 'inputS
   const d = 'definition' in task ? task.definition : task;
   return signatureOf({ input: d.inputSchema, output: d.outputSchema });
 }
+
+/** What a registration may give as its signature: JSON Schemas or zod types, or a task (or its definition). */
+export type SignatureSource = ModelSignature | { input?: unknown; output?: unknown } | Parameters<typeof signatureOfTask>[0];
+
+/** The signature of any SignatureSource. */
+export function toSignature(s: SignatureSource): ModelSignature {
+  // A task is a function with a `definition`; its definition an object with both schemas.
+  const isTask = (typeof s === 'function' || (typeof s === 'object' && s !== null)) && ('definition' in s || ('inputSchema' in s && 'outputSchema' in s));
+  return isTask ? signatureOfTask(s as Parameters<typeof signatureOfTask>[0]) : signatureOf(s as { input?: unknown; output?: unknown });
+}

@@ -16,7 +16,10 @@ import type { TaskDefinition } from '../sdk/task.ts';
 import { collectRefs, decodeValue, encodeValue } from '../values/codec.ts';
 import { artifactAccess } from './artifact-access.ts';
 import { datasetAccess } from './dataset-access.ts';
+import { modelAccess } from './model-access.ts';
 import { trackingLog } from './tracking-log.ts';
+import { trialRuntime } from './trial.ts';
+import { TrialPruned } from '../sdk/trial-pruned.ts';
 
 export interface ExecuteOptions {
   artifacts: ArtifactStore;
@@ -53,7 +56,9 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
   const scratch = async () => (workDir ??= await mkdtemp(join(tmpdir(), `baton-${name}-`)));
   const access = artifactAccess(opts.artifacts, scratch);
   const datasets = datasetAccess(access, opts.artifacts);
-  const log = trackingLog(parsed.data);
+  const models = modelAccess({ access, store: opts.artifacts, scratch, task: def, runId: req.runId, nodeId: req.nodeId, attempt: req.attempt });
+  const log = trackingLog(parsed.data, Date.now, access);
+  const trial = trialRuntime(req.trial, req.nodeId, parsed.data, log);
   for (const ref of collectRefs(parsed.data)) access.readSet.add(ref);
   let commandStats: CommandRun | undefined;
   let settled = true; // false while a TypeScript task's own code runs
@@ -78,7 +83,10 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
           signal: opts.signal,
           artifacts: access,
           datasets,
+          models,
           log,
+          report: trial.report,
+          ...(req.trial ? { trial: { study: req.trial.study, number: req.trial.number } } : {}),
         } as unknown as TaskContext;
         // The scratch folder is created on first use: tasks that never ask for it cost no file-system calls.
         Object.defineProperty(ctx, 'workDir', { enumerable: true, get: () => (workDir ??= mkdtempSync(join(tmpdir(), `baton-${name}-`))) });
@@ -97,6 +105,10 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
         const reason = opts.signal.reason === 'timeout' ? 'timeout' : 'cancelled';
         return withStats({ ...failure(reason, reason === 'timeout' ? `Task "${req.nodeId}" timed out after ${req.timeoutMs} ms.` : `Task "${req.nodeId}" was cancelled.`, reason === 'timeout', err), ...(settled ? {} : { abandoned: true }) } as AttemptResult);
       }
+      if (req.trial && TrialPruned.is(err)) {
+        const pruned = await encodeValue(trial.pruned(err), opts.artifacts, opts.inlineLimit);
+        return withStats({ ok: true, output: pruned.stored, read: [...access.readSet], written: [...access.writtenSet, ...pruned.written] });
+      }
       const message = err instanceof Error ? err.message : String(err);
       const commandFailure = (err as { batonKind?: 'output' | 'user' }).batonKind;
       return withStats(failure(commandFailure ?? 'user', `Task "${req.nodeId}" failed: ${message}`, commandFailure !== 'output', err));
@@ -105,10 +117,16 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
     if (!out.success) {
       return withStats(failure('output', `Task "${req.nodeId}" (${name}) returned an output that does not match its schema: ${describeIssues(out.error)}. Fix the task so it returns what its output schema declares.`, false));
     }
-    const encoded = await encodeValue(out.data, opts.artifacts, opts.inlineLimit);
+    let result: unknown = out.data;
+    if (req.trial) {
+      const t = trial.complete(out.data);
+      if ('error' in t) return withStats(failure('output', t.error, false));
+      result = t.outcome;
+    }
+    const encoded = await encodeValue(result, opts.artifacts, opts.inlineLimit);
     for (const w of encoded.written) access.writtenSet.add(w);
     for (const r of encoded.refs) if (!access.readSet.has(r)) access.writtenSet.add(r);
-    return withStats({ ok: true, output: encoded.stored, read: [...access.readSet], written: [...access.writtenSet], ...(datasets.written.length ? { datasets: datasets.written } : {}) });
+    return withStats({ ok: true, output: encoded.stored, read: [...access.readSet], written: [...access.writtenSet], ...(datasets.written.length ? { datasets: datasets.written } : {}), ...(models.written.length ? { models: models.written } : {}) });
   } finally {
     if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }

@@ -1,13 +1,15 @@
 /**
- * The `ctx.log` object a task uses: buffers params, tags and metric points in the attempt (no store access in
- * workers), so the attempt's result can report them and the engine stores them with the finish. The task's input
- * scalars (top-level number, string and boolean fields) are added as params for attempts that use ctx.log.
+ * The `ctx.log` object a task uses: buffers params, tags, metric points and artifacts in the attempt (no store
+ * access in workers), so the attempt's result can report them and the engine stores them with the finish. The
+ * task's input scalars (top-level number, string and boolean fields) are added as params for attempts that use
+ * ctx.log. An artifact's lineage direction is decided when the attempt reports: 'write' if the attempt stored it,
+ * else 'read'.
  */
 import { BatonError } from '../errors.ts';
 import type { AttemptTracking } from '../ports/executor.ts';
-import type { MetricPoint } from '../ports/tracking.ts';
+import type { LoggedArtifact, MetricPoint } from '../ports/tracking.ts';
 import type { TrackingLog } from '../sdk/context.ts';
-import { paramText } from '../tracking/values.ts';
+import { artifactHandle, paramText } from '../tracking/values.ts';
 
 export interface RecordingLog extends TrackingLog {
   /** What was logged so far; undefined when nothing was. */
@@ -24,10 +26,16 @@ export function inputScalars(input: unknown): Record<string, string> {
   return out;
 }
 
-export function trackingLog(input: unknown, now: () => number = Date.now): RecordingLog {
+/** The artifacts the attempt stored through ctx.artifacts / ctx.datasets (its lineage set), read when it reports. */
+export interface AttemptArtifacts {
+  readonly writtenSet: ReadonlySet<string>;
+}
+
+export function trackingLog(input: unknown, now: () => number = Date.now, access?: AttemptArtifacts): RecordingLog {
   const params = inputScalars(input);
   const tags: Record<string, string> = {};
   const metrics: MetricPoint[] = [];
+  const artifacts = new Map<string, LoggedArtifact>();
   const steps = new Map<string, number>();
   // Input scalars are recorded only for attempts that use ctx.log at all: only those become tracking runs.
   let used = false;
@@ -49,12 +57,21 @@ export function trackingLog(input: unknown, now: () => number = Date.now): Recor
       metrics.push({ key: name, value, step, ts: now() });
       used = true;
     },
+    artifact(name, handle) {
+      const h = artifactHandle('ctx.log.artifact', name, handle);
+      artifacts.delete(name); // a later artifact under a name replaces the earlier one
+      artifacts.set(name, { name, handle: h, loggedAt: now() });
+      used = true;
+    },
     report() {
       if (!used) return undefined;
       const hasParams = Object.keys(params).length > 0;
       const hasTags = Object.keys(tags).length > 0;
-      if (!hasParams && !hasTags && metrics.length === 0) return undefined;
-      return { ...(hasParams ? { params } : {}), ...(hasTags ? { tags } : {}), ...(metrics.length ? { metrics } : {}) };
+      if (!hasParams && !hasTags && metrics.length === 0 && artifacts.size === 0) return undefined;
+      // An artifact the attempt did not store itself (one it was given, or any other handle) is a read in its
+      // lineage, never a write: lineage must not name this attempt as its producer.
+      const logged = [...artifacts.values()].map((a) => (access && !access.writtenSet.has(a.handle.sha256) ? { ...a, lineage: 'read' as const } : a));
+      return { ...(hasParams ? { params } : {}), ...(hasTags ? { tags } : {}), ...(metrics.length ? { metrics } : {}), ...(logged.length ? { artifacts: logged } : {}) };
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Guard, NodeSpec } from '../engine/graph.ts';
 import { BatonError } from '../errors.ts';
 import { bindingDeps, makeRef, toBinding, type Binding, type Ref, type Wire } from './refs.ts';
 import type { CallOptions, Task, TaskDefinition } from './task.ts';
+import { checkStudy, type StudySpec } from '../tuning/study.ts';
 
 /** A dynamic builder: called at run time with its resolved input; returns wired outputs. */
 export type DynamicFn = (input: unknown) => unknown;
@@ -95,6 +96,26 @@ export class GraphBuilder {
     this.guards.pop();
     const id = this.newId('when', explicit);
     this.nodes.push({ id, kind: 'select', cond: condBinding, then: thenBinding, else: elseBinding, ...this.common({}) });
+    return makeRef({ ref: id });
+  }
+
+  addTune(def: TaskDefinition, inputs: unknown, study: StudySpec, callOptions: CallOptions): Ref<unknown> {
+    const { id: explicit, ...options } = callOptions;
+    this.tasks.set(def.options.name, def);
+    const id = this.newId(`${def.options.name}-study`, explicit);
+    try {
+      checkStudy(study, `tune("${id}")`);
+    } catch (err) {
+      throw new BatonError('workflow_invalid', err instanceof Error ? err.message : String(err));
+    }
+    const input = toBinding(inputs ?? {});
+    if (!('lit' in input && typeof input.lit === 'object' && input.lit !== null && !Array.isArray(input.lit)) && !('obj' in input)) {
+      throw new BatonError('workflow_invalid', `tune("${id}"): \`inputs\` must be an object of the objective's inputs besides \`params\`, e.g. { data: prepared.train }; got a single reference or value.`);
+    }
+    if ('obj' in input ? 'params' in input.obj : 'params' in (input.lit as object)) {
+      throw new BatonError('workflow_invalid', `tune("${id}"): \`inputs\` must not contain "params": each trial's params come from the search space.`);
+    }
+    this.nodes.push({ id, kind: 'tune', task: def.options.name, input, tune: study, ...this.common(options) });
     return makeRef({ ref: id });
   }
 

@@ -3,6 +3,9 @@
  * access to the artifact store. The same context is given by every executor (inline, threads, processes).
  */
 import type { DatasetFormat, DatasetHandle, DirHandle, FileHandle } from './handles.ts';
+import type { Model } from '../models/model.ts';
+import type { ModelRegistration } from '../registry/registration.ts';
+import type { SignatureSource } from '../registry/signature.ts';
 
 export interface ArtifactAccess {
   /** Stores a file (streamed, hashed) and returns its handle. */
@@ -42,6 +45,40 @@ export interface DatasetAccess {
   path(handle: DatasetHandle): Promise<string>;
 }
 
+/** What `ctx.models.register` records with a model version besides the model itself. */
+export interface ModelRegisterOptions {
+  /** How to load the model. @default the flavor in the saved model's model.json; `onnx` for a `.onnx` file */
+  flavor?: string;
+  metrics?: Record<string, number>;
+  /** Tags (numbers and booleans are stored as text). */
+  tags?: Record<string, string | number | boolean>;
+  /**
+   * The model's input and output: zod types or JSON Schemas (`{ input, output }`), or a task whose input and output
+   * types describe it (e.g. the task that serves predictions). @default this task's input and output types
+   */
+  signature?: SignatureSource;
+  description?: string;
+}
+
+/**
+ * `ctx.models`: the model registry from inside a task. A registration is stored with the attempt and committed
+ * with its successful finish, linked to the run, task attempt, code hash and everything the attempt read; a failed
+ * attempt registers nothing, and a retried attempt that succeeds registers once.
+ */
+export interface ModelAccess {
+  /**
+   * Registers `model` as the next version of model `name`: a Model (saved with its flavor), a directory saved with
+   * `saveModel` (its handle from `ctx.artifacts.putDir`, or its path), or a single model file (handle or path; give
+   * `flavor` unless it is a `.onnx` file). The model is stored now; its version number is assigned when the attempt
+   * commits, so this returns the registration (`platform.models.registered(reg)` gives the version afterwards;
+   * return it in the task's output with the `modelRegistration()` schema). One registration per name per attempt.
+   */
+  register(name: string, model: ModelLike | DirHandle | FileHandle | string, options?: ModelRegisterOptions): Promise<ModelRegistration>;
+}
+
+/** A model object as `ctx.models.register` takes it (see src/models: `jsModel`, `loadOnnxModel`, `loadModel`). */
+export type ModelLike = Pick<Model, 'flavor' | 'signature' | 'metadata' | 'predict'>;
+
 /**
  * `ctx.log`: experiment tracking from inside a task. Each task attempt is a tracking run nested in its workflow
  * run's; what is logged is buffered in the attempt and stored with its finish, in the same commit. The attempt's
@@ -53,6 +90,12 @@ export interface TrackingLog {
   /** One metric point; without a step, the step after this metric's last one (0 first). */
   metric(name: string, value: number, options?: { step?: number }): void;
   tags(tags: Record<string, string | number | boolean>): void;
+  /**
+   * Attaches an artifact — a handle from ctx.artifacts (putFile, putBytes, putDir) or ctx.datasets.write — to the
+   * attempt's tracking run under `name` (a later one under the same name replaces it). Recorded in the attempt's
+   * lineage: as written when the attempt stored it, else as read.
+   */
+  artifact(name: string, handle: FileHandle | DirHandle | DatasetHandle): void;
 }
 
 export interface TaskContext {
@@ -68,5 +111,13 @@ export interface TaskContext {
   readonly workDir: string;
   readonly artifacts: ArtifactAccess;
   readonly datasets: DatasetAccess;
+  readonly models: ModelAccess;
   readonly log: TrackingLog;
+  /**
+   * Reports an intermediate objective value (e.g. validation loss after epoch `step`); logged as a metric. In a
+   * trial of a `tune` study with a pruner, throws TrialPruned when the pruner stops the trial: let it propagate.
+   */
+  report(step: number, value: number): void;
+  /** Set in a trial of a `tune` study: the study's node id and this trial's number. */
+  readonly trial?: { readonly study: string; readonly number: number };
 }

@@ -8,17 +8,22 @@
  *   const t = await openTracking();
  *   const run = await t.startRun({ experiment: 'churn', name: 'rf-depth-6' });
  *   run.logParams({ depth: 6 }); run.logMetric('loss', 0.3, { step: 1 });
+ *   await run.logArtifact('roc', 'out/roc.png');   // a local file or directory (stored), or a handle
  *   await run.end('succeeded'); await t.close();
  */
 import { randomBytes } from 'node:crypto';
-import { openMetadataStore } from '../composition/adapters.ts';
+import { stat } from 'node:fs/promises';
+import { openArtifactStore, openMetadataStore } from '../composition/adapters.ts';
 import { resolveConfig, type PlatformConfig } from '../composition/config.ts';
 import { BatonError, messageOf } from '../errors.ts';
+import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { MetadataStore } from '../ports/metadata.ts';
-import type { MetricPoint, TrackingBatch, TrackingStatus } from '../ports/tracking.ts';
-import { paramText } from './values.ts';
+import type { ArtifactHandle, LoggedArtifact, MetricPoint, TrackingBatch, TrackingStatus } from '../ports/tracking.ts';
+import { artifactAccess } from '../runtime/artifact-access.ts';
+import { artifactHandle, paramText } from './values.ts';
 
 export { paramText };
+export type { ArtifactHandle };
 
 export type ParamValue = string | number | boolean;
 
@@ -65,6 +70,7 @@ export class TrackedRun {
   private params: Record<string, string> = {};
   private tags: Record<string, string> = {};
   private points: MetricPoint[] = [];
+  private artifacts: LoggedArtifact[] = [];
   private steps = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -75,6 +81,7 @@ export class TrackedRun {
     private readonly store: MetadataStore,
     readonly id: string,
     private readonly opts: Required<TrackingOptions>,
+    private readonly artifactStore: () => ArtifactStore,
   ) {}
 
   logParams(params: Record<string, ParamValue>): void {
@@ -100,15 +107,45 @@ export class TrackedRun {
     else this.schedule();
   }
 
+  /**
+   * Attaches an artifact under `name` (a later one under the same name replaces it): a handle (a file, directory or
+   * dataset version already in the artifact store), or the path of a local file or directory, stored first in the
+   * artifact store (`artifacts` of the config, .baton/artifacts by default). Resolves to the handle logged.
+   */
+  async logArtifact(name: string, artifact: ArtifactHandle | string): Promise<ArtifactHandle> {
+    this.check();
+    const call = 'logArtifact';
+    if (typeof name !== 'string' || name === '') throw new BatonError('usage', `${call} needs a non-empty name as its first argument.`);
+    const store = this.artifactStore();
+    let handle: ArtifactHandle;
+    if (typeof artifact === 'string') {
+      const info = await stat(artifact).catch((err: unknown) => {
+        throw new BatonError('usage', `${call}("${name}", "${artifact}"): cannot read that path (${messageOf(err)}). Give an existing file or directory, or a handle.`, { cause: err });
+      });
+      const access = artifactAccess(store, () => Promise.reject(new Error('no scratch folder in scripts')));
+      handle = info.isDirectory() ? await access.putDir(artifact) : await access.putFile(artifact);
+    } else {
+      handle = artifactHandle(call, name, artifact);
+      if (!(await store.has(handle.sha256))) {
+        throw new BatonError('not_found', `${call}("${name}", …): artifact ${handle.sha256} is not in the artifact store ${store.url}. Log handles made with this store, or pass { artifacts } to openTracking.`);
+      }
+    }
+    this.check();
+    this.artifacts.push({ name, handle, loggedAt: Date.now() });
+    this.schedule();
+    return handle;
+  }
+
   /** Writes what is buffered now (also done automatically). Never rejects; errors are reported by end(). */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = { runId: this.id, params: this.params, tags: this.tags, metrics: this.points };
+    const batch: Required<TrackingBatch> = { runId: this.id, params: this.params, tags: this.tags, metrics: this.points, artifacts: this.artifacts };
     this.params = {};
     this.tags = {};
     this.points = [];
-    if (!batch.metrics.length && !Object.keys(batch.params).length && !Object.keys(batch.tags).length) return this.flushing;
+    this.artifacts = [];
+    if (!batch.metrics.length && !batch.artifacts.length && !Object.keys(batch.params).length && !Object.keys(batch.tags).length) return this.flushing;
     this.flushing = this.flushing.then(() => this.write(batch));
     return this.flushing;
   }
@@ -154,18 +191,26 @@ export class TrackedRun {
 
 export class Tracking {
   private readonly runs = new Set<TrackedRun>();
+  private artifactStore: ArtifactStore | undefined;
   constructor(
     readonly store: MetadataStore,
     private readonly opts: Required<TrackingOptions>,
     private readonly ownsStore: boolean,
+    /** Where logArtifact stores local files (opened on first use). */
+    private readonly artifactsUrl: string,
   ) {}
+
+  /** The artifact store logArtifact uses. */
+  get artifacts(): ArtifactStore {
+    return (this.artifactStore ??= openArtifactStore(this.artifactsUrl));
+  }
 
   async startRun(o: StartRunOptions): Promise<TrackedRun> {
     if (!o?.experiment) throw new BatonError('usage', 'startRun needs { experiment }: the name that groups related runs.');
     const now = Date.now();
     const id = newTrackingRunId(now);
     await this.store.apply([{ type: 'startTrackingRun', run: { id, experiment: o.experiment, status: 'running', startTime: now, ...(o.name ? { name: o.name } : {}), ...(o.parentId ? { parentId: o.parentId } : {}) } }]);
-    const run = new TrackedRun(this.store, id, this.opts);
+    const run = new TrackedRun(this.store, id, this.opts, () => this.artifacts);
     if (o.tags) run.setTags(o.tags);
     this.runs.add(run);
     return run;
@@ -178,9 +223,13 @@ export class Tracking {
   }
 }
 
-/** Opens tracking on the platform's metadata store (same defaults as the CLI: .baton/baton.db, BATON_STORE). */
+/**
+ * Opens tracking on the platform's metadata store and artifact store (same defaults as the CLI: .baton/baton.db,
+ * .baton/artifacts, BATON_STORE, BATON_ARTIFACTS).
+ */
 export async function openTracking(config: PlatformConfig & TrackingOptions = {}, existing?: MetadataStore): Promise<Tracking> {
   const opts: Required<TrackingOptions> = { flushPoints: config.flushPoints ?? 5_000, flushMs: config.flushMs ?? 1_000, retryForMs: config.retryForMs ?? 120_000 };
-  if (existing) return new Tracking(existing, opts, false);
-  return new Tracking(await openMetadataStore(resolveConfig(config).store), opts, true);
+  const resolved = resolveConfig(config);
+  if (existing) return new Tracking(existing, opts, false, resolved.artifacts);
+  return new Tracking(await openMetadataStore(resolved.store), opts, true, resolved.artifacts);
 }

@@ -270,3 +270,21 @@ export function splitTrainTest(data: Dataset, options: SplitOptions): TrainTestS
   });
   return { train: pick(trainIndex), test: pick(testIndex), trainIndex, testIndex };
 }
+
+/**
+ * Holds out the last round(n * fraction) rows of a training set (clamped to [1, n - 1]) as a
+ * validation fold, for model selection that never looks at the test split. Deterministic, no
+ * shuffle: a 'shuffle' train split is already in seeded random order, and in a 'chronological' one
+ * the fold is the latest training days (validation after fitting, as in a forecast).
+ */
+export function holdOutLast(data: Dataset, fraction: number): { fit: Dataset; validation: Dataset } {
+  const n = data.X.length;
+  if (data.y.length !== n) throw new Error(`holdOutLast: X has ${n} rows but y has ${data.y.length}`);
+  if (n < 2) throw new Error(`holdOutLast: need at least 2 rows, got ${n}`);
+  if (!(fraction > 0 && fraction < 1)) throw new Error(`holdOutLast: fraction must be in (0, 1), got ${String(fraction)}`);
+  const nFit = n - Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
+  return {
+    fit: { X: data.X.slice(0, nFit), y: data.y.slice(0, nFit) },
+    validation: { X: data.X.slice(nFit), y: data.y.slice(nFit) },
+  };
+}

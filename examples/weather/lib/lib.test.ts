@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   WEATHER_LABELS,
   defaultWeatherCsvPath,
+  holdOutLast,
   loadWeatherCsv,
   makeFeatures,
   parseWeatherCsv,
@@ -17,7 +18,7 @@ import {
 } from './data.ts';
 import { evaluate, majorityClass } from './metrics.ts';
 import { DEFAULT_PARAMS, MODEL_KINDS, predict, trainModel } from './models.ts';
-import type { SerializedModel } from './models.ts';
+import type { SerializedModel, TrainingProgress } from './models.ts';
 import { mulberry32 } from './rng.ts';
 
 const rows = loadWeatherCsv();
@@ -203,4 +204,49 @@ test('trainModel and predict reject bad input', () => {
   assert.throws(() => trainModel('logreg', {}, { X: [[1, Number.NaN]], y: [0] }, 1), /train.X\[0\]\[1\] is not a finite number/);
   const { model } = trained.get('tree') ?? assert.fail('tree');
   assert.throws(() => predict(model, [[1, 2, 3]]), /X\[0\] has 3 features, expected 15/);
+});
+
+test('holdOutLast keeps the last rows of the training set as the validation fold', () => {
+  const { fit, validation } = holdOutLast(split.train, 0.2);
+  const n = split.train.X.length;
+  assert.equal(validation.X.length, Math.round(n * 0.2));
+  assert.equal(fit.X.length + validation.X.length, n);
+  assert.deepEqual([...fit.X, ...validation.X], split.train.X);
+  assert.deepEqual([...fit.y, ...validation.y], split.train.y);
+  assert.equal(holdOutLast({ X: [[1], [2]], y: [0, 1] }, 0.01).validation.X.length, 1, 'at least one validation row');
+  assert.throws(() => holdOutLast(split.train, 1), /fraction must be in \(0, 1\)/);
+});
+
+test('logreg reports progress every N iterations without changing the model', () => {
+  const data = { ...split.train, nClasses };
+  const params = { iterations: 110 };
+  const seen: { iteration: number; iterations: number; predictions: number[] }[] = [];
+  const model = trainModel('logreg', params, data, 7, {
+    progressEvery: 25,
+    onProgress: ({ iteration, iterations, predict: now }: TrainingProgress) => seen.push({ iteration, iterations, predictions: now(split.test.X) }),
+  });
+  assert.deepEqual(model, trainModel('logreg', params, data, 7), 'the callback does not change the model');
+  assert.deepEqual(seen.map((s) => s.iteration), [25, 50, 75, 100, 110], 'every 25 iterations and after the last');
+  assert.ok(seen.every((s) => s.iterations === 110));
+  assert.deepEqual(seen.at(-1)?.predictions, predict(model, split.test.X), 'the last progress predicts as the final model');
+  assert.notDeepEqual(seen[0]?.predictions, seen.at(-1)?.predictions, 'progress predicts with the weights of the moment');
+});
+
+test('a throw from onProgress stops training; other kinds reject onProgress', () => {
+  let calls = 0;
+  const stop = new Error('stop here');
+  assert.throws(
+    () =>
+      trainModel('logreg', {}, split.train, 1, {
+        progressEvery: 10,
+        onProgress: ({ iteration }) => {
+          calls++;
+          if (iteration === 30) throw stop;
+        },
+      }),
+    (err: unknown) => err === stop,
+  );
+  assert.equal(calls, 3);
+  assert.throws(() => trainModel('tree', {}, split.train, 1, { onProgress: () => undefined }), /onProgress is only supported for logreg/);
+  assert.throws(() => trainModel('logreg', {}, split.train, 1, { onProgress: () => undefined, progressEvery: 0 }), /progressEvery must be a positive integer/);
 });

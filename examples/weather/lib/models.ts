@@ -100,13 +100,36 @@ export interface TrainingData extends Dataset {
   nClasses?: number;
 }
 
+/** What an iterative trainer (logreg) shows of itself while it trains. */
+export interface TrainingProgress {
+  /** Iterations completed so far (1, 2, …, iterations). */
+  iteration: number;
+  /** Iterations in all. */
+  iterations: number;
+  /** Predicts class indices for the rows of X with the weights as they are now. Valid during the callback only. */
+  predict(X: number[][]): number[];
+}
+
+export interface TrainOptions {
+  /**
+   * Called every `progressEvery` iterations and after the last one, for kinds trained iteratively (logreg only; any
+   * other kind rejects it). It observes and never changes the result; a throw stops training and propagates (so a
+   * tuning trial's `ctx.report` may prune it from here).
+   */
+  onProgress?: (progress: TrainingProgress) => void;
+  /** @default 25 */
+  progressEvery?: number;
+}
+
 /**
  * Trains a model of the given kind. Deterministic: the same inputs and seed give an identical
- * model. (logreg, knn and naive-bayes use no randomness; the seed is still recorded.)
+ * model, with or without `options.onProgress`. (logreg, knn and naive-bayes use no randomness; the
+ * seed is still recorded.)
  */
-export function trainModel(kind: ModelKind, params: ModelParams, train: TrainingData, seed: number): SerializedModel {
+export function trainModel(kind: ModelKind, params: ModelParams, train: TrainingData, seed: number, options: TrainOptions = {}): SerializedModel {
   if (!MODEL_KINDS.includes(kind)) throw new Error(`unknown model kind ${JSON.stringify(kind)}; expected one of ${MODEL_KINDS.join(', ')}`);
   const resolved = resolveParams(kind, params);
+  const progress = progressOptions(kind, options);
   const s = checkSeed(seed);
   const { X, y } = train;
   const nFeatures = checkMatrix(X, undefined, 'train.X');
@@ -124,7 +147,7 @@ export function trainModel(kind: ModelKind, params: ModelParams, train: Training
   let model: SerializedModel;
   switch (kind) {
     case 'logreg':
-      model = { ...base, kind, ...trainLogReg(X, y, nClasses, resolved) };
+      model = { ...base, kind, ...trainLogReg(X, y, nClasses, resolved, progress) };
       break;
     case 'tree': {
       const maxFeatures = featureCount(resolved.maxFeatures ?? 0, nFeatures, nFeatures);
@@ -219,6 +242,14 @@ function resolveParams(kind: ModelKind, params: ModelParams): ModelParams {
   return p;
 }
 
+function progressOptions(kind: ModelKind, options: TrainOptions): Progress | undefined {
+  const { onProgress, progressEvery = 25 } = options;
+  if (onProgress === undefined) return undefined;
+  if (kind !== 'logreg') throw new Error(`onProgress is only supported for logreg (trained iteratively), not ${kind}; leave it out for ${kind}`);
+  if (!Number.isInteger(progressEvery) || progressEvery < 1) throw new Error(`progressEvery must be a positive integer, got ${String(progressEvery)}`);
+  return { every: progressEvery, onProgress };
+}
+
 /** Validates a numeric matrix (rectangular, finite); returns its column count. */
 function checkMatrix(X: number[][], nFeatures: number | undefined, name: string): number {
   const width = nFeatures ?? X[0]?.length ?? 0;
@@ -283,7 +314,12 @@ function featureCount(setting: number, nFeatures: number, fallback: number): num
 // ---------------------------------------------------------------------------------------------
 // Softmax logistic regression (multinomial), full-batch gradient descent, L2 on weights only.
 
-function trainLogReg(X: number[][], y: number[], nClasses: number, p: ModelParams) {
+interface Progress {
+  every: number;
+  onProgress: (progress: TrainingProgress) => void;
+}
+
+function trainLogReg(X: number[][], y: number[], nClasses: number, p: ModelParams, progress?: Progress) {
   const { mean, scale } = standardiser(X);
   const Z = X.map((row) => standardiseRow(row, mean, scale));
   const n = Z.length;
@@ -295,8 +331,15 @@ function trainLogReg(X: number[][], y: number[], nClasses: number, p: ModelParam
   const gW = Array.from({ length: nClasses }, () => new Float64Array(d));
   const gb = new Float64Array(nClasses);
   const prob = new Float64Array(nClasses);
+  const iterations = p.iterations as number;
+  // Predicts with W and b as they are when called (the same scores as logRegScores on the finished model).
+  const predictNow = (rows: number[][]): number[] => {
+    checkMatrix(rows, d, 'X');
+    const now = { weights: W.map((w) => Array.from(w)), bias: Array.from(b) };
+    return rows.map((row) => argmax(logRegScores(now, standardiseRow(row, mean, scale))));
+  };
 
-  for (let iter = 0; iter < (p.iterations as number); iter++) {
+  for (let iter = 0; iter < iterations; iter++) {
     for (const g of gW) g.fill(0);
     gb.fill(0);
     for (let i = 0; i < n; i++) {
@@ -328,11 +371,13 @@ function trainLogReg(X: number[][], y: number[], nClasses: number, p: ModelParam
       for (let j = 0; j < d; j++) w[j] = (w[j] as number) - lr * ((g[j] as number) / n + l2 * (w[j] as number));
       b[c] = (b[c] as number) - lr * ((gb[c] as number) / n);
     }
+    const done = iter + 1;
+    if (progress && (done % progress.every === 0 || done === iterations)) progress.onProgress({ iteration: done, iterations, predict: predictNow });
   }
   return { mean, scale, weights: W.map((w) => Array.from(w)), bias: Array.from(b) };
 }
 
-function logRegScores(model: LogRegModel, z: readonly number[]): number[] {
+function logRegScores(model: Pick<LogRegModel, 'weights' | 'bias'>, z: readonly number[]): number[] {
   return model.weights.map((w, c) => w.reduce((s, wj, j) => s + wj * (z[j] as number), model.bias[c] as number));
 }
 

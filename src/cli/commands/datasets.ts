@@ -45,6 +45,7 @@ export function renderDataset(d: DatasetDetails): string {
     `file     ${v.format}, ${bytes(v.size)}, ${v.rows} rows, ${v.schema.length} columns`,
     `created  ${when(v.createdAt)} ${d.lineage.producedBy ? `by ${attemptText(d.lineage.producedBy)}` : 'by registration (outside a workflow)'}`,
     `read by  ${d.lineage.readBy.length ? d.lineage.readBy.slice(0, 10).map(attemptText).join('\n         ') + (d.lineage.readBy.length > 10 ? `\n         … ${d.lineage.readBy.length - 10} more` : '') : c.gray('no task yet')}`,
+    ...(d.featureViews?.length ? [`features ${d.featureViews.map((f) => `${f.name}@${f.version.slice(0, 12)}`).join(', ')} ${c.gray('(the feature views it was built from)')}`] : []),
     '',
   ];
   const profiles = new Map((d.profile?.columns ?? []).map((p) => [p.name, p]));

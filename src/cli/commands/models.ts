@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import type { Platform } from '../../composition/platform.ts';
 import { BatonError } from '../../errors.ts';
 import { formatGateReport, parseGateMetric, type GateReport } from '../../registry/gate.ts';
-import type { ModelDetails, PromotionOutcome } from '../../registry/service.ts';
-import type { PromotionRecord } from '../../ports/registry.ts';
+import type { ModelDetails, ModelProducer, PromotionOutcome } from '../../registry/service.ts';
+import type { ModelInput, PromotionRecord } from '../../ports/registry.ts';
 import { c, table, when } from '../format.ts';
 
 type WithPlatform = (fn: (p: Platform) => Promise<void>) => Promise<void>;
@@ -16,6 +16,28 @@ const out = (s: string): void => void process.stdout.write(`${s}\n`);
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const num = (n: number): string => String(Number(n.toPrecision(6)));
 const metricsText = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k}=${num(v)}`).join(' ');
+
+/** `workflow W, task T (node N), attempt 2 succeeded 2024-… (run succeeded)`: who registered a version. */
+function producerText(p: ModelProducer): string {
+  const task = p.task ? `task ${p.task}${p.task !== p.nodeId ? ` (node ${p.nodeId})` : ''}` : `node ${p.nodeId}`;
+  const attempt = `attempt ${p.attempt}${p.attemptState ? ` ${p.attemptState}` : ''}${p.endedAt ? ` ${when(p.endedAt)}` : ''}`;
+  return p.workflow ? `workflow ${p.workflow}, ${task}, ${attempt} (run ${p.runId} ${p.runStatus})` : `${task}, ${attempt} ${c.gray(`(run ${p.runId} is no longer in the store)`)}`;
+}
+
+/** A JSON Schema in one line: an object's fields with their types (`(x: number, kind: string)`), else its JSON. */
+function schemaText(schema: unknown): string {
+  const o = schema as { type?: unknown; properties?: Record<string, { type?: unknown; enum?: unknown }> } | null;
+  if (o && typeof o === 'object' && o.properties && typeof o.properties === 'object') {
+    return `(${Object.entries(o.properties).map(([k, f]) => `${k}: ${Array.isArray(f?.enum) ? f.enum.map((e) => JSON.stringify(e)).join(' | ') : String(f?.type ?? 'any')}`).join(', ')})`;
+  }
+  return JSON.stringify(schema).slice(0, 100);
+}
+
+const signatureText = (s: { input?: unknown; output?: unknown }): string =>
+  [s.input !== undefined ? `input ${schemaText(s.input)}` : '', s.output !== undefined ? `output ${schemaText(s.output)}` : ''].filter(Boolean).join(' → ') || c.gray('none');
+
+/** A dataset version read as `events@2`; any other artifact by the start of its hash. */
+const inputText = (i: ModelInput): string => (i.datasets.length ? `${i.datasets.map((x) => `${x.name}@${x.version}`).join('/')} ${c.gray(`(${i.sha256.slice(0, 12)})`)}` : i.sha256.slice(0, 12));
 
 export function renderModel(d: ModelDetails): string {
   const v = d.version;
@@ -29,8 +51,9 @@ export function renderModel(d: ModelDetails): string {
     `metrics   ${metricsText(v.metrics) || c.gray('none')}`,
     `tags      ${Object.entries(v.tags).map(([k, t]) => `${k}=${t}`).join(' ') || c.gray('none')}`,
     `lineage   ${l?.runId ? `run ${l.runId} task ${l.nodeId ?? '?'} (attempt ${l.attempt ?? '?'})` : c.gray('registered outside a workflow')}${l?.codeHash ? `, code ${l.codeHash.slice(0, 12)}` : ''}`,
-    ...(d.inputs.length ? [`inputs    ${d.inputs.map((s) => s.slice(0, 12)).join(', ')}`] : []),
-    ...(v.signature ? [`signature ${JSON.stringify(v.signature).slice(0, 200)}`] : []),
+    ...(d.producer ? [`producer  ${producerText(d.producer)}`] : []),
+    ...(d.inputs.length ? [`inputs    ${d.inputs.map(inputText).join(', ')}`] : []),
+    ...(v.signature ? [`signature ${signatureText(v.signature)}`] : []),
     ...(v.description ? [`about     ${v.description}`] : []),
     '',
     `aliases   ${d.aliases.length ? d.aliases.map((a) => `${a.alias} → v${a.version}`).join(', ') : c.gray('none')}`,

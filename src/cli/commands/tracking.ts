@@ -1,13 +1,15 @@
 /**
  * `baton runs search "FILTER"` and `baton runs compare A B C`: tracking runs from the command line. Thin: parsing
  * and rendering only; search and details come from the metadata store. A malformed filter is a usage error (exit
- * 2) whose message points at the mistake with a caret.
+ * 2) whose message points at the mistake with a caret. Compare (also for one run) shows params, latest metrics,
+ * tags and logged artifacts.
  */
 import type { Command } from 'commander';
 import type { Platform } from '../../composition/platform.ts';
 import { BatonError } from '../../errors.ts';
 import type { TrackingRunDetails } from '../../ports/tracking.ts';
 import { c, duration, stateLabel, table, when } from '../format.ts';
+import { bytes } from './datasets.ts';
 
 type WithPlatform = (fn: (p: Platform) => Promise<void>) => Promise<void>;
 
@@ -31,7 +33,26 @@ export function renderCompare(runs: TrackingRunDetails[]): string {
   section('params', (r) => r.params);
   section('metrics', (r) => Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, num(m.value)])));
   section('tags', (r) => r.tags);
+  section('artifacts', (r) => Object.fromEntries(Object.entries(r.artifacts ?? {}).map(([k, a]) => [k, artifactCell(a.handle)])));
   return `${table(rows, ['', ...runs.map((r) => r.name ? `${r.id} (${r.name})` : r.id)])}\n${c.gray('* values differ')}`;
+}
+
+/** `dataset flights@3 3f2a…c1 (1.2 MiB)`, `file 3f2a…c1 (1.2 MiB)`, `dir 3f2a…c1 (12 files, 1.2 MiB)`: equal cells mean equal content. */
+function artifactCell(h: TrackingRunDetails['artifacts'][string]['handle']): string {
+  const sha = `${h.sha256.slice(0, 12)}`;
+  if ('dataset' in h) return `dataset ${h.dataset.name}${h.dataset.version !== undefined ? `@${h.dataset.version}` : ''} ${sha} (${bytes(h.size)})`;
+  if (h.$artifact === 'dir') return `dir ${sha} (${h.files} files, ${bytes(h.size)})`;
+  return `file ${sha} (${bytes(h.size)})`;
+}
+
+/**
+ * `baton runs` has its own -n/--limit and --json, and commander gives a parent's option to the parent wherever it
+ * appears on the line: `runs search F -n 5 --json` sets the parent's. Take the parent's value when it came from
+ * the command line.
+ */
+function opt<T>(cmd: Command, name: string, local: T): T {
+  const parent = cmd.parent;
+  return parent && parent.getOptionValueSource(name) === 'cli' ? (parent.getOptionValue(name) as T) : local;
 }
 
 export function trackingCommands(runs: Command, withPlatform: WithPlatform): void {
@@ -44,7 +65,8 @@ export function trackingCommands(runs: Command, withPlatform: WithPlatform): voi
     .option('-n, --limit <n>', 'how many', Number, 50)
     .option('--page-token <token>', 'the next page, as printed by the previous one')
     .option('--json', 'JSON lines (runs with params and metrics)')
-    .action(async (filter: string, o: { orderBy?: string; experiment: string[]; limit: number; pageToken?: string; json?: boolean }) => {
+    .action(async (filter: string, local: { orderBy?: string; experiment: string[]; limit: number; pageToken?: string; json?: boolean }, cmd: Command) => {
+      const o = { ...local, limit: opt(cmd, 'limit', local.limit), json: opt(cmd, 'json', local.json) };
       await withPlatform(async (p) => {
         const page = await p.store.searchRuns({
           filter,
@@ -66,10 +88,11 @@ export function trackingCommands(runs: Command, withPlatform: WithPlatform): voi
 
   runs
     .command('compare')
-    .description('params and latest metrics of tracking runs side by side, differences marked')
+    .description('params, latest metrics, tags and artifacts of tracking runs side by side, differences marked')
     .argument('<runs...>', 'tracking run ids (a workflow run id, or RUN/TASK/ATTEMPT for a task attempt)')
     .option('--json', 'the runs as JSON')
-    .action(async (ids: string[], o: { json?: boolean }) => {
+    .action(async (ids: string[], local: { json?: boolean }, cmd: Command) => {
+      const o = { json: opt(cmd, 'json', local.json) };
       await withPlatform(async (p) => {
         const found = await Promise.all(ids.map((id) => p.store.getTrackingRun(id)));
         const missing = ids.filter((_, i) => !found[i]);

@@ -1,10 +1,12 @@
 /**
- * What is recorded about a dataset version's file: its schema, row count and profile (per-column statistics),
- * read with the OfflineEngine. Shared by tasks (`ctx.datasets.write`) and registration outside workflows.
+ * What is recorded about a dataset version's file: its schema, row count and profile (per-column statistics, and
+ * for a training set the feature views it was built from), read with the OfflineEngine. Shared by tasks
+ * (`ctx.datasets.write`) and registration outside workflows.
  */
 import type { DatasetColumn } from '../../ports/metadata.ts';
 import type { FileFormat, OfflineEngine } from '../../ports/offline.ts';
 import { profileSource, type DatasetProfile } from '../profiling/index.ts';
+import { readFeatureViews } from './feature-views.ts';
 
 export interface DescribedData {
   rows: number;
@@ -19,6 +21,9 @@ export interface DescribedData {
 export async function describeDataFile(engine: OfflineEngine, path: string, format: FileFormat, label: string): Promise<DescribedData> {
   const profile = await profileSource(engine, { path, format });
   profile.source = label;
+  // A training set's file names the feature views it was built from: keep them with the version.
+  const featureViews = await readFeatureViews(engine, path, format);
+  if (featureViews) profile.featureViews = featureViews;
   const schema = profile.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, nullable: c.nulls > 0 }));
   return { rows: profile.rows, schema, profile };
 }

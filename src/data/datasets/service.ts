@@ -16,6 +16,7 @@ import type { DatasetHandle } from '../../sdk/handles.ts';
 import { canonicalJson } from '../../values/codec.ts';
 import { diffProfiles, type DatasetProfile, type DiffOptions, type ProfileDiff } from '../profiling/index.ts';
 import { describeDataFile } from './describe.ts';
+import type { FeatureViewRef } from './feature-views.ts';
 import { checkDatasetName, datasetFormat, formatRef, parseDatasetRef, type DatasetRef } from './ref.ts';
 
 export interface DatasetServiceDeps {
@@ -42,6 +43,8 @@ export interface DatasetDetails {
   latest: number;
   lineage: DatasetLineage;
   profile?: DatasetProfile;
+  /** For a training set: the feature views (name + version) it was built from. */
+  featureViews?: FeatureViewRef[];
 }
 
 export class DatasetService {
@@ -94,7 +97,7 @@ export class DatasetService {
       this.deps.store.getDatasetLineage(version.name, version.version),
       this.profile(version),
     ]);
-    return { version, latest: latest?.version ?? version.version, lineage: lineage ?? { readBy: [] }, ...(profile ? { profile } : {}) };
+    return { version, latest: latest?.version ?? version.version, lineage: lineage ?? { readBy: [] }, ...(profile ? { profile } : {}), ...(profile?.featureViews ? { featureViews: profile.featureViews } : {}) };
   }
 
   /** Schema changes, row counts and per-column statistics (with drift scores) from version `a` to version `b`. */

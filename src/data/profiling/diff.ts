@@ -73,6 +73,8 @@ export interface ProfileDiff {
   /** Names of columns whose PSI reached the threshold. */
   drifted: string[];
   psiThreshold: number;
+  /** Training sets: the version of each feature view in a and in b (null where one was not used). */
+  featureViews?: { name: string; a: string | null; b: string | null }[];
 }
 
 
@@ -117,7 +119,13 @@ export function diffProfiles(a: DatasetProfile, b: DatasetProfile, options: Diff
     columns,
     drifted: columns.filter((c) => c.drift?.drifted).map((c) => c.name),
     psiThreshold,
+    ...(a.featureViews || b.featureViews ? { featureViews: diffViews(a.featureViews ?? [], b.featureViews ?? []) } : {}),
   };
+}
+
+function diffViews(a: { name: string; version: string }[], b: { name: string; version: string }[]): NonNullable<ProfileDiff['featureViews']> {
+  const names = [...new Set([...a, ...b].map((v) => v.name))];
+  return names.map((name) => ({ name, a: a.find((v) => v.name === name)?.version ?? null, b: b.find((v) => v.name === name)?.version ?? null }));
 }
 
 function diffColumn(a: ColumnProfile, b: ColumnProfile, threshold: number, epsilon: number): ColumnDiff {
@@ -273,6 +281,10 @@ export function formatDiff(diff: ProfileDiff): string {
     for (const c of added) out.push(`  + ${c.name} ${c.type}`);
     for (const c of removed) out.push(`  - ${c.name} ${c.type}`);
     for (const c of retyped) out.push(`  ~ ${c.name} ${c.from.type} → ${c.to.type}`);
+  }
+  if (diff.featureViews) {
+    const v = (version: string | null) => (version === null ? '∅' : version.slice(0, 12));
+    out.push(`feature views: ${diff.featureViews.map((f) => (f.a === f.b ? `${f.name} ${v(f.a)} (unchanged)` : `${f.name} ${v(f.a)} → ${v(f.b)}`)).join(', ')}`);
   }
   if (diff.columns.length) {
     out.push('');

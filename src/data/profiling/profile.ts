@@ -18,6 +18,7 @@
  * and diffing against it shows the drop. A 0-byte file is an OfflineError from the engine.
  */
 import { BatonError } from '../../errors.ts';
+import type { FeatureViewRef } from '../datasets/feature-views.ts';
 import { sourcePath, type Cell, type ColumnInfo, type ColumnKind, type OfflineEngine, type Row, type Source } from '../../ports/offline.ts';
 
 export const PROFILE_VERSION = 1;
@@ -92,6 +93,8 @@ export interface DatasetProfile {
   rows: number;
   settings: { bins: number; topK: number; quantiles: 'exact' | 'approx'; distinct: 'exact' | 'approx' };
   columns: ColumnProfile[];
+  /** For a training set: the feature views (name + version) it was built from, as its file records them. */
+  featureViews?: FeatureViewRef[];
 }
 
 export interface ProfileOptions {

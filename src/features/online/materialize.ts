@@ -14,13 +14,16 @@
  * DATE/TIMESTAMP values are stored as ISO strings.
  *
  * Memory: the latest row per key (not the source) is held in memory once; sources are scanned by DuckDB.
+ *
+ * A view over a TypeScript transform is run once per call, told the range needed (`after` the watermark, `until`
+ * now) so it may return less; its rows are then filtered by exactly the rule above.
  */
 import type { OfflineEngine } from '../../ports/offline.ts';
-import type { OnlineRow, OnlineStore, OnlineValue } from '../../ports/online.ts';
+import type { OnlineRow, OnlineStore, OnlineValue, ViewState } from '../../ports/online.ts';
 import type { FeatureView } from '../definitions.ts';
 import { OnlineFeatureError } from './errors.ts';
 import { keyPart } from './keys.ts';
-import { q, timestampExpr, viewSource } from './source.ts';
+import { q, timestampExpr, viewSource, type SourceColumn } from './source.ts';
 
 export interface MaterializeOptions {
   /** Upper bound of event times copied (inclusive). @default Date.now() */
@@ -67,7 +70,25 @@ export async function materialize(offline: OfflineEngine, online: OnlineStore, v
   const full = options.full === true || !state || state.version !== view.version || state.watermark === null;
   const from = full ? null : state.watermark;
 
-  const { relation, columns } = await viewSource(offline, view);
+  const { relation, columns, release } = await viewSource(offline, view, { after: from, until });
+  try {
+    return await copyLatest(offline, online, view, { relation, columns, state, full, from, until, batchSize });
+  } finally {
+    await release(); // a transform source's temporary file
+  }
+}
+
+interface CopyPlan {
+  relation: string;
+  columns: SourceColumn[];
+  state: ViewState | null;
+  full: boolean;
+  from: number | null;
+  until: number;
+  batchSize: number;
+}
+
+async function copyLatest(offline: OfflineEngine, online: OnlineStore, view: FeatureView, { relation, columns, state, full, from, until, batchSize }: CopyPlan): Promise<MaterializeResult> {
   const column = (name: string, role: string) => {
     const c = columns.find((x) => x.name === name);
     if (!c) throw new OnlineFeatureError('unknown_column', `Feature view "${view.name}": its source has no ${role} column "${name}" (columns: ${columns.map((x) => x.name).join(', ')}).`);

@@ -126,4 +126,37 @@ export function registryConformance(name: string, withStore: (fn: (t: Conformanc
       assert.deepEqual(await store.listPromotions({ status: 'pending' }), []);
       assert.equal((await store.getAliasHistory('p', 'champion')).at(-1)?.actor, 'carol@host');
     }));
+
+  test(`[${name}] a task attempt's registration applies only if its finish committed; its inputs name dataset versions`, () =>
+    withStore(async ({ store }) => {
+      const run = { id: 'wf-m', workflow: 'wf', status: 'running' as const, file: '', params: {}, options: {}, outputBinding: { ref: 'b' }, cancelRequested: false, createdAt: 1 };
+      const node = { runId: 'wf-m', id: 'train', seq: 0, spec: { id: 'train', kind: 'task' as const, task: 't', input: { lit: {} } }, state: 'pending' as const, attempts: 0, retryBase: 0 };
+      await store.apply([{ type: 'insertRun', run }, { type: 'insertNodes', nodes: [node] }]);
+      const claim = (attempt: number) => store.apply([{ type: 'claim', runId: 'wf-m', nodeId: 'train', attempt, owner: 'e1', leaseUntil: 10_000, now: 5, deadOwners: [], executor: 'inline' }]);
+      const finish = (attempt: number, owner: string, ok: boolean) => ({ type: 'finish' as const, runId: 'wf-m', nodeId: 'train', attempt, owner, nodeState: ok ? ('succeeded' as const) : ('retrying' as const), attemptState: ok ? ('succeeded' as const) : ('failed' as const), at: 9 });
+      const reg = (attempt: number) => {
+        const ref = { runId: 'wf-m', nodeId: 'train', attempt };
+        return { type: 'registerModelVersion' as const, version: model('task-model', attempt, { registrationId: `wf-m/train/${attempt}/task-model`, lineage: { ...ref, codeHash: 'c0de' } }), ifAttempt: ref };
+      };
+      assert.deepEqual(await claim(1), [true]);
+      assert.deepEqual(await store.apply([finish(1, 'e1', false), reg(1)]), [true, false], 'a failed attempt registers nothing');
+      assert.deepEqual(await claim(2), [true]);
+      assert.deepEqual(await store.apply([finish(2, 'other', true), reg(2)]), [false, false], 'a fenced-out finish registers nothing');
+      assert.deepEqual(await store.listModels(), [], 'not even the model\'s name');
+      const sha = 'd'.repeat(64);
+      await store.apply([
+        { type: 'lineage', records: [{ runId: 'wf-m', nodeId: 'train', attempt: 2, sha256: sha, direction: 'read' }, { runId: 'wf-m', nodeId: 'train', attempt: 2, sha256: 'e'.repeat(64), direction: 'read' }, { runId: 'wf-m', nodeId: 'train', attempt: 1, sha256: 'f'.repeat(64), direction: 'read' }] },
+        { type: 'putDatasetVersion', version: { name: 'events', sha256: sha, format: 'csv', size: 1, rows: 1, schema: [], createdAt: 1 } },
+      ]);
+      assert.deepEqual(await store.apply([finish(2, 'e1', true), reg(2)]), [true, true]);
+      assert.deepEqual(await store.apply([reg(2)]), [false], 'the same registration again: no new version');
+      const v = await store.getModelVersionByRegistration('wf-m/train/2/task-model');
+      assert.deepEqual([v?.version, v?.lineage], [1, { runId: 'wf-m', nodeId: 'train', attempt: 2, codeHash: 'c0de' }]);
+      assert.equal(await store.getModelVersionByRegistration('wf-m/train/1/task-model'), undefined);
+      assert.deepEqual((await store.getModelVersionsOfRun('wf-m')).map((x) => x.registrationId), ['wf-m/train/2/task-model']);
+      assert.deepEqual(await store.getModelVersionsOfRun('wf-m', 'other'), []);
+      assert.deepEqual(await store.getModelInputs('task-model', 1), [{ sha256: sha, datasets: [{ name: 'events', version: 1 }] }, { sha256: 'e'.repeat(64), datasets: [] }], 'reads of the registering attempt only');
+      await register(store, model('plain', 1));
+      assert.deepEqual(await store.getModelInputs('plain', 1), [], 'registered outside a workflow: no inputs');
+    }));
 }

@@ -1,15 +1,16 @@
 /**
  * Conformance tests for experiment tracking (part of the MetadataStore suite, run on every adapter): tracking runs
  * and experiments, batches of params/tags/metrics with the latest value maintained per key, search with AND/OR/NOT
- * and order-by and paging, run details, downsampled metric history, and attempt runs fenced by their finish.
+ * and order-by and paging, numeric params, run details, logged artifacts with their lineage, downsampled metric
+ * history, and attempt runs fenced by their finish.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetadataStore } from '../../ports/metadata.ts';
-import type { TrackingRunRecord } from '../../ports/tracking.ts';
+import type { ArtifactHandle, TrackingRunRecord } from '../../ports/tracking.ts';
 import { RECOMMENDED_INDEXES } from '../../tracking/search/sql.ts';
 import type { ConformanceTarget } from './conformance.ts';
-import { MIGRATIONS } from './sql/schema.ts';
+import { DIALECT_WORDS, MIGRATIONS } from './sql/schema.ts';
 
 const start = (store: MetadataStore, run: TrackingRunRecord) => store.apply([{ type: 'startTrackingRun', run }]);
 
@@ -31,9 +32,11 @@ async function seed(store: MetadataStore): Promise<void> {
 const ids = async (store: MetadataStore, filter: string, more: { orderBy?: string; experiments?: string[] } = {}) => (await store.searchRuns({ filter, ...more })).runs.map((r) => r.id);
 
 export function trackingConformance(name: string, withStore: (fn: (t: ConformanceTarget) => Promise<void>) => Promise<void>): void {
-  test(`[${name}] tracking: migration 3 creates the search's recommended indexes`, () => {
-    const sql = MIGRATIONS.find((m) => m.version === 3)!.sql({ serial: '', bigint: '', clustered: '' });
-    for (const idx of RECOMMENDED_INDEXES) assert.ok(sql.includes(idx), idx);
+  test(`[${name}] tracking: the migrations create the search's recommended indexes`, () => {
+    for (const words of Object.values(DIALECT_WORDS)) {
+      const sql = MIGRATIONS.flatMap((m) => m.sql(words));
+      for (const idx of RECOMMENDED_INDEXES) assert.ok(sql.includes(idx), idx);
+    }
   });
 
   test(`[${name}] tracking: batches upsert params and tags, append history and keep the highest step as latest`, () =>
@@ -50,10 +53,17 @@ export function trackingConformance(name: string, withStore: (fn: (t: Conformanc
         id: 'tr-1', experiment: 'e', status: 'succeeded', startTime: 10, endTime: 50,
         params: { lr: '0.2', model: 'rf' }, tags: { team: 'x' },
         metrics: { acc: { value: 0.7, step: 3, ts: 6 }, loss: { value: 2, step: 2, ts: 2 } },
+        artifacts: {},
       });
       const h = await store.getMetricHistory('tr-1', 'loss');
       assert.deepEqual([h.total, h.steps, h.values], [3, [0, 1, 2], [9, 3, 2]]);
       assert.deepEqual(await store.apply([{ type: 'logTracking', batch: { runId: 'nope', params: { a: '1' } } }]), [false], 'unknown run: nothing logged');
+      // A diverging loss: NaN points are dropped (never failing the batch), infinities kept and searchable.
+      assert.deepEqual(await store.apply([{ type: 'logTracking', batch: { runId: 'tr-1', params: { x: '1' }, metrics: [{ key: 'loss', value: Number.NaN, step: 7, ts: 7 }, { key: 'grad', value: Infinity, step: 7, ts: 7 }, { key: 'nan_only', value: Number.NaN, step: 1, ts: 7 }] } }]), [true]);
+      const after = await store.getTrackingRun('tr-1');
+      assert.deepEqual([after?.params.x, after?.metrics.loss, after?.metrics.grad?.value, after?.metrics.nan_only], ['1', { value: 2, step: 2, ts: 2 }, Infinity, undefined]);
+      assert.deepEqual((await store.getMetricHistory('tr-1', 'loss')).total, 3);
+      assert.deepEqual(await ids(store, 'metrics.grad > 1e308 and not metrics.loss > 2'), ['tr-1']);
       assert.equal(await store.getTrackingRun('nope'), undefined);
     }));
 
@@ -123,5 +133,67 @@ export function trackingConformance(name: string, withStore: (fn: (t: Conformanc
       assert.deepEqual(ok, [true, true, true]);
       const got = await store.getTrackingRun('wf-1/n/1');
       assert.deepEqual([got?.parentId, got?.workflowRunId, got?.nodeId, got?.attempt, got?.params], ['wf-1', 'wf-1', 'n', 1, { a: '1' }]);
+    }));
+  test(`[${name}] tracking: numeric param filters compare the number the text holds, never other text`, () =>
+    withStore(async ({ store }) => {
+      const depths = ['6', '6.0', '1e1', '1E+1', '06', '+6', ' 6', '6.', 'six', '-3', '1e400', '-1e400', '1e-400', '0.5', '12345678901234567890'];
+      await store.apply(depths.flatMap((depth, i) => [
+        { type: 'startTrackingRun' as const, run: { id: `n${String(i).padStart(2, '0')}`, experiment: 'num', status: 'running' as const, startTime: i } },
+        { type: 'logTracking' as const, batch: { runId: `n${String(i).padStart(2, '0')}`, params: { depth }, tags: { depth } } },
+      ]));
+      const values = async (filter: string) => {
+        const page = await store.searchRuns({ filter, orderBy: 'attributes.run_id', limit: 100 });
+        return page.runs.map((r) => depths[Number(r.id.slice(1))]);
+      };
+      assert.deepEqual(await values('params.depth = 6'), ['6', '6.0']);
+      assert.deepEqual(await values('params.depth >= 10'), ['1e1', '1E+1', '1e400', '12345678901234567890']);
+      assert.deepEqual(await values('params.depth < 0'), ['-3', '-1e400']);
+      assert.deepEqual(await values('params.depth in (0, 0.5)'), ['1e-400', '0.5']);
+      assert.deepEqual(await values('params.depth != 6 and params.depth < 1'), ['-3', '-1e400', '1e-400', '0.5']);
+      assert.deepEqual(await values("params.depth = '06' or params.depth = ' 6'"), ['06', ' 6']);
+      assert.deepEqual(await values('tags.depth > 1e300'), ['1e400'], 'tags compare their numeric copy too');
+      // A later value replaces the number as well as the text.
+      await store.apply([{ type: 'logTracking', batch: { runId: 'n08', params: { depth: '7' } } }]);
+      assert.deepEqual(await ids(store, 'params.depth = 7'), ['n08']);
+      assert.deepEqual(await ids(store, 'params.depth > 5 and params.depth < 6.5', { orderBy: 'attributes.run_id' }), ['n00', 'n01']);
+      assert.deepEqual(await ids(store, 'tags.depth = 7'), [], 'the tag kept its own value');
+    }));
+
+  test(`[${name}] tracking: artifacts attach to a run by name, and a dataset shows the version its attempt registered`, () =>
+    withStore(async ({ store }) => {
+      await start(store, { id: 'art', experiment: 'e', status: 'running', startTime: 1 });
+      const file: ArtifactHandle = { $artifact: 'file', sha256: 'a'.repeat(64), size: 10, name: 'model.bin' };
+      const dir: ArtifactHandle = { $artifact: 'dir', sha256: 'b'.repeat(64), size: 30, name: 'plots', files: 3 };
+      const data: ArtifactHandle = { $artifact: 'file', sha256: 'c'.repeat(64), size: 99, name: 'clean.csv', format: 'csv', dataset: { name: 'clean', schema: [], rows: 5 } };
+      assert.deepEqual(await store.apply([{ type: 'logTracking', batch: { runId: 'art', artifacts: [{ name: 'model', handle: { ...file, sha256: '0'.repeat(64) }, loggedAt: 5 }, { name: 'plots', handle: dir, loggedAt: 6 }, { name: 'model', handle: file, loggedAt: 7 }] } }]), [true]);
+      await store.apply([{ type: 'logTracking', batch: { runId: 'art', artifacts: [{ name: 'data', handle: data, loggedAt: 8 }] } }]);
+      let run = await store.getTrackingRun('art');
+      assert.deepEqual(run?.artifacts, { data: { handle: data, loggedAt: 8 }, model: { handle: file, loggedAt: 7 }, plots: { handle: dir, loggedAt: 6 } });
+      await store.apply([{ type: 'putDatasetVersion', version: { name: 'clean', sha256: 'c'.repeat(64), format: 'csv', size: 99, rows: 5, schema: [], createdAt: 9 } }]);
+      run = await store.getTrackingRun('art');
+      assert.equal(run?.artifacts.data?.handle && 'dataset' in run.artifacts.data.handle ? run.artifacts.data.handle.dataset.version : undefined, 1);
+      assert.deepEqual(await store.getLineage('art'), [], 'a run outside a workflow adds no lineage');
+      assert.deepEqual(await store.apply([{ type: 'logTracking', batch: { runId: 'nope', artifacts: [{ name: 'x', handle: file, loggedAt: 1 }] } }]), [false]);
+    }));
+
+  test(`[${name}] tracking: an attempt's artifacts enter its lineage in the commit of its finish, and only if it committed`, () =>
+    withStore(async ({ store }) => {
+      const run = { id: 'wf-a', workflow: 'wf', status: 'running' as const, file: '', params: {}, options: {}, outputBinding: { ref: 'b' }, cancelRequested: false, createdAt: 1 };
+      const node = { runId: 'wf-a', id: 'n', seq: 0, spec: { id: 'n', kind: 'task' as const, task: 't', input: { lit: {} } }, state: 'pending' as const, attempts: 0, retryBase: 0 };
+      await store.apply([{ type: 'insertRun', run }, { type: 'insertNodes', nodes: [node] }, { type: 'startTrackingRun', run: { id: 'wf-a', experiment: 'wf', status: 'running', startTime: 1 } }]);
+      await store.apply([{ type: 'claim', runId: 'wf-a', nodeId: 'n', attempt: 1, owner: 'e1', leaseUntil: 10_000, now: 5, deadOwners: [], executor: 'inline' }]);
+      const made: ArtifactHandle = { $artifact: 'file', sha256: 'd'.repeat(64), size: 1, name: 'm' };
+      const given: ArtifactHandle = { $artifact: 'file', sha256: 'e'.repeat(64), size: 1, name: 'in' };
+      const commit = (owner: string) => store.apply([
+        { type: 'finish', runId: 'wf-a', nodeId: 'n', attempt: 1, owner, nodeState: 'succeeded', attemptState: 'succeeded', at: 9 },
+        { type: 'startTrackingRun', run: { id: 'wf-a/n/1', experiment: 'wf', status: 'succeeded', startTime: 5, endTime: 9, parentId: 'wf-a', workflowRunId: 'wf-a', nodeId: 'n', attempt: 1 }, ifAttempt: { runId: 'wf-a', nodeId: 'n', attempt: 1 } },
+        { type: 'logTracking', batch: { runId: 'wf-a/n/1', artifacts: [{ name: 'model', handle: made, loggedAt: 8 }, { name: 'input', handle: given, loggedAt: 8, lineage: 'read' }] } },
+      ]);
+      assert.deepEqual(await commit('other'), [false, false, false]);
+      assert.deepEqual(await store.getLineage('wf-a'), [], 'a fenced-out attempt records nothing');
+      assert.deepEqual(await commit('e1'), [true, true, true]);
+      const lineage = (await store.getLineage('wf-a', 'n')).map((l) => [l.sha256[0], l.direction, l.attempt]).sort();
+      assert.deepEqual(lineage, [['d', 'write', 1], ['e', 'read', 1]]);
+      assert.deepEqual(Object.keys((await store.getTrackingRun('wf-a/n/1'))?.artifacts ?? {}), ['input', 'model']);
     }));
 }

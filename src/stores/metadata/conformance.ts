@@ -175,6 +175,31 @@ export function metadataConformance(name: string, setup: () => Promise<Conforman
       assert.equal(m?.error, undefined);
     }));
 
+  test(`[${name}] a study step applies only over the step it was decided from, with its trials and their params`, () =>
+    withStore(async ({ store }) => {
+      const id = rid();
+      const trial = (k: number, x: number): NodeRecord => ({ runId: id, id: `s[${k}]`, seq: 10 + k, spec: { id: `s[${k}]`, kind: 'task', task: 't', input: { lit: { params: { x } } }, parent: 's', trial: k }, state: 'pending', attempts: 0, retryBase: 0 });
+      await store.apply([{ type: 'insertRun', run: runRecord(id) }, { type: 'insertNodes', nodes: nodes(id, ['s']) }]);
+      // Step 1 (no expansion yet → 2 trials) wins; a second engine's step 1 (→ 3 trials) loses, and its trials stay out.
+      const step = (from: { count: number } | null, to: { count: number }, trials: NodeRecord[]): Mutation[] => [
+        { type: 'setState', runId: id, nodeId: 's', from: ['pending', 'running'], state: 'running', at: 1, expansion: to, ifExpansion: from },
+        { type: 'insertNodes', nodes: trials, ifParent: { nodeId: 's', expansion: to } },
+      ];
+      assert.deepEqual(await store.apply(step(null, { count: 2 }, [trial(0, 0.5), trial(1, 0.25)])), [true, true]);
+      assert.deepEqual((await store.apply(step(null, { count: 3 }, [trial(0, 0.9), trial(1, 0.8), trial(2, 0.7)])))[0], false);
+      const all = await store.getNodes(id);
+      assert.deepEqual(all.map((n) => n.id).sort(), ['s', 's[0]', 's[1]']);
+      assert.deepEqual(all.find((n) => n.id === 's[0]')?.spec.input, { lit: { params: { x: 0.5 } } }, "the winner's params");
+      assert.equal(all.find((n) => n.id === 's[0]')?.seq, 10);
+      // The next step builds on the stored one.
+      assert.deepEqual((await store.apply(step({ count: 2 }, { count: 3 }, [trial(2, 0.1)])))[0], true);
+      assert.deepEqual((await store.getNode(id, 's'))?.expansion, { count: 3 });
+      // A trial is claimed only with the spec it was stored with.
+      const stored = JSON.stringify(trial(2, 0.1).spec);
+      assert.deepEqual(await store.apply([claim(id, 's[2]', 1, 'e1', { ifSpec: JSON.stringify(trial(2, 0.7).spec) })]), [false]);
+      assert.deepEqual(await store.apply([claim(id, 's[2]', 1, 'e1', { ifSpec: stored })]), [true]);
+    }));
+
   test(`[${name}] events and logs come back in order, after a given sequence number`, () =>
     withStore(async ({ store }) => {
       const id = rid();

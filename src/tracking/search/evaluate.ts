@@ -33,6 +33,15 @@ export interface RunRecord {
 
 export const NUMERIC_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
 
+/**
+ * The number a param or tag text takes part in numeric comparisons as, or null when it does not look like a JSON
+ * number. The store keeps this next to the text (value_num), so the SQL compares the stored number: one rule, here.
+ * Out-of-range text follows JavaScript: '1e400' is Infinity, '1e-400' is 0.
+ */
+export function textNumber(text: string): number | null {
+  return NUMERIC_TEXT.test(text) ? Number(text) : null;
+}
+
 type Value = string | number | null;
 
 function lookup(run: RunRecord, key: Key): Value {
@@ -69,7 +78,7 @@ function attribute(run: RunRecord, a: Attribute): Value {
 
 /** The value as the comparison sees it: numbers stay numbers, text meets a number literal only if numeric-looking. */
 function operand(v: string | number, literal: Literal): string | number | null {
-  if (typeof literal === 'number') return typeof v === 'number' ? v : NUMERIC_TEXT.test(v) ? Number(v) : null;
+  if (typeof literal === 'number') return typeof v === 'number' ? v : textNumber(v);
   if (typeof literal === 'boolean') return typeof v === 'string' ? v.toLowerCase() : null;
   return v;
 }

@@ -1,85 +1,30 @@
 // The compiled SQL against the reference evaluator: ~1,000 generated runs in an in-memory SQLite, many filters, both
 // sub-select strategies, order-by with keyset and offset paging; and the time of an OR filter over 100,000 runs.
+// (test/tracking-search.test.ts runs random filters through the store on SQLite and PostgreSQL.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { BatonError } from '../../errors.ts';
+import { DIALECT_WORDS, MIGRATIONS } from '../../stores/metadata/sql/schema.ts';
 import { parseFilter, parseOrderBy } from './parser.ts';
-import { searchInMemory, type RunRecord } from './evaluate.ts';
-import { compileFilter, compileSearch, likeToGlob, nextPageToken, RECOMMENDED_INDEXES, type Strategy } from './sql.ts';
+import { searchInMemory, textNumber, type RunRecord } from './evaluate.ts';
+import { FILTERS, generateRuns as generate, ORDER_BYS } from './generate.ts';
+import { compileFilter, compileSearch, likeToGlob, nextPageToken, type Strategy } from './sql.ts';
 
-const SCHEMA = [
-  `CREATE TABLE tracking_runs (id TEXT PRIMARY KEY, experiment TEXT NOT NULL, name TEXT, status TEXT NOT NULL,
-     start_time BIGINT NOT NULL, end_time BIGINT)`,
-  'CREATE TABLE tracking_params (run_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_id, key))',
-  `CREATE TABLE tracking_latest_metrics (run_id TEXT NOT NULL, key TEXT NOT NULL, value DOUBLE PRECISION,
-     step BIGINT NOT NULL, ts BIGINT NOT NULL, PRIMARY KEY (run_id, key))`,
-  'CREATE TABLE tracking_tags (run_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_id, key))',
-];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const T0 = Date.UTC(2024, 0, 1);
-
-function generate(n: number, seed: number, rich: boolean): RunRecord[] {
-  const r = rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const runs: RunRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    const status = pick(['FINISHED', 'FINISHED', 'FAILED', 'RUNNING']);
-    const startTime = T0 + Math.floor(r() * 30 * 86_400_000);
-    const run: RunRecord = {
-      id: `${Math.floor(r() * 0xffffff).toString(16).padStart(6, '0')}-${i}`,
-      experiment: pick(['exp-a', 'exp-b', 'exp-c']),
-      name: r() < 0.1 ? null : rich ? pick([`trial-${i}`, `Trial_${i}`, '50%off', 'a*b', 'a?b', 'x[1]', 'ab']) : `trial-${i}`,
-      status,
-      startTime,
-      endTime: status === 'RUNNING' ? null : startTime + Math.floor(r() * 10_000),
-      params: {},
-      metrics: {},
-      tags: {},
-    };
-    // Metrics rounded to 2 decimals so order-by meets ties.
-    if (r() < 0.9) run.metrics['auc'] = Math.round(r() * 100) / 100;
-    if (r() < 0.8) run.metrics['loss'] = Math.round(r() * 1000) / 100;
-    if (rich && r() < 0.5) run.metrics['val.auc'] = Math.round(r() * 100) / 100;
-    if (r() < 0.95) run.params['model'] = rich ? pick(['rf', 'xgb', 'lr', 'RF', 'Rf']) : pick(['rf', 'xgb', 'lr']);
-    if (r() < 0.9) {
-      run.params['depth'] = rich
-        ? pick(['1', '2', '3', '4', '5', '6', '7', '8', '10', '12', '6.0', '1e1', 'six', ' 6', '06', '+6', '-3', '0.5', '6.', '.5', '1E+1'])
-        : String(1 + Math.floor(r() * 12));
-    }
-    if (rich && r() < 0.7) run.params['lr'] = pick(['1e-05', '0.001', '0.01', '1e-3']);
-    if (rich && r() < 0.6) run.params['flag'] = pick(['true', 'True', 'false', 'FALSE', 'yes']);
-    if (r() < 0.7) run.tags['team'] = rich ? pick(['ml', 'ML', 'data', 'a%b', 'x_y', 'xzy', 'Ünï']) : pick(['ml', 'data']);
-    if (r() < 0.5) run.tags['env'] = pick(['prod', 'dev']);
-    runs.push(run);
-  }
-  return runs;
-}
-
+/** An in-memory SQLite with the store's schema (every migration), holding `runs`. */
 function load(runs: RunRecord[]): Database.Database {
   const db = new Database(':memory:');
-  for (const s of [...SCHEMA, ...RECOMMENDED_INDEXES]) db.exec(s);
-  const insRun = db.prepare('INSERT INTO tracking_runs VALUES (?, ?, ?, ?, ?, ?)');
-  const insParam = db.prepare('INSERT INTO tracking_params VALUES (?, ?, ?)');
-  const insMetric = db.prepare('INSERT INTO tracking_latest_metrics VALUES (?, ?, ?, ?, ?)');
-  const insTag = db.prepare('INSERT INTO tracking_tags VALUES (?, ?, ?)');
+  for (const m of MIGRATIONS) for (const s of m.sql(DIALECT_WORDS.sqlite)) db.exec(s);
+  const insRun = db.prepare('INSERT INTO tracking_runs (id, experiment, name, status, start_time, end_time) VALUES (?, ?, ?, ?, ?, ?)');
+  const insParam = db.prepare('INSERT INTO tracking_params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)');
+  const insMetric = db.prepare('INSERT INTO tracking_latest_metrics (run_id, key, value, step, ts) VALUES (?, ?, ?, ?, ?)');
+  const insTag = db.prepare('INSERT INTO tracking_tags (run_id, key, value, value_num) VALUES (?, ?, ?, ?)');
   db.transaction(() => {
     for (const run of runs) {
       insRun.run(run.id, run.experiment, run.name, run.status, run.startTime, run.endTime);
-      for (const [k, v] of Object.entries(run.params)) insParam.run(run.id, k, v);
+      for (const [k, v] of Object.entries(run.params)) insParam.run(run.id, k, v, textNumber(v));
       for (const [k, v] of Object.entries(run.metrics)) insMetric.run(run.id, k, v, 10, run.startTime);
-      for (const [k, v] of Object.entries(run.tags)) insTag.run(run.id, k, v);
+      for (const [k, v] of Object.entries(run.tags)) insTag.run(run.id, k, v, textNumber(v));
     }
   })();
   db.exec('ANALYZE');
@@ -92,49 +37,6 @@ function sqlIds(db: Database.Database, filter: string, strategy: Strategy): stri
   const rows = db.prepare(`SELECT r.id FROM tracking_runs r WHERE ${where.sql}`).all(...where.params) as { id: string }[];
   return rows.map((x) => x.id).sort();
 }
-
-const FILTERS = [
-  "metrics.auc > 0.8 and (params.model = 'rf' or params.depth >= 6)",
-  'metrics.auc != 0.5',
-  'not metrics.auc = 0.5',
-  'metrics.auc is null',
-  'metrics.auc is not null and not metrics.auc >= 0.2',
-  'metrics.`val.auc` >= 0.3 or metrics.loss < 1',
-  'metrics.auc in (0.1, 0.2, 0.3) or metrics.loss not in (1, 2)',
-  'params.depth >= 6',
-  'params.depth = 6',
-  'params.depth != 6',
-  'not params.depth = 6',
-  'params.depth in (1, 2, 3) or params.depth not in (6, 10)',
-  "params.depth = '6'",
-  "params.depth != '06'",
-  'params.depth < 0 or params.depth = 0.5',
-  'params.lr <= 0.001',
-  "params.model in ('rf', 'xgb')",
-  "params.model not in ('rf')",
-  "params.model like 'r%'",
-  "params.model ilike 'r%'",
-  "params.model not like 'R_'",
-  'params.flag = true',
-  'params.flag != false',
-  "tags.team like 'a\\%b'",
-  "tags.team like 'x_y'",
-  "tags.team ilike 'ML'",
-  "tags.team = 'xzy' or tags.team = 'Ünï'",
-  "tags.team is not null and not tags.env = 'prod'",
-  "attributes.status = 'FAILED' or attributes.end_time is null",
-  'attributes.duration > 5000',
-  'not attributes.duration < 1000',
-  "attributes.name like 'trial-1%'",
-  "attributes.name like 'a*b' or attributes.name like 'a?b' or attributes.name like 'x[1]'",
-  "attributes.name ilike 'TRIAL%'",
-  'attributes.name is null',
-  "attributes.experiment != 'exp-a'",
-  `attributes.start_time < ${T0 + 10 * 86_400_000}`,
-  "attributes.start_time >= '2024-01-20'",
-  "not (metrics.auc > 0.5 or params.model = 'rf') and (tags.env = 'dev' or attributes.status != 'RUNNING')",
-  "not (not tags.env is null and (params.model ilike 'R_' or metrics.loss > 5))",
-];
 
 test('compiled filters return exactly the runs the reference evaluator selects', () => {
   const runs = generate(1000, 42, true);
@@ -169,14 +71,8 @@ test('order-by with keyset paging and offset paging agrees with the reference or
   const runs = generate(1000, 7, true);
   const db = load(runs);
   try {
-    const cases: [string, string][] = [
-      ['metrics.auc DESC, params.model', "params.model != 'lr'"],
-      ['params.depth', ''],
-      ['attributes.duration DESC', 'metrics.loss > 2'],
-      ['tags.team, metrics.loss', ''],
-      ['attributes.name, attributes.start_time DESC', ''],
-      ['', 'metrics.auc > 0.3'],
-    ];
+    const filters = ["params.model != 'lr'", '', 'metrics.loss > 2', 'params.depth >= 2'];
+    const cases = ORDER_BYS.map((o, i): [string, string] => [o, filters[i % filters.length]!]);
     for (const [orderBy, filter] of cases) {
       const expected = searchInMemory(runs, parseFilter(filter), parseOrderBy(orderBy)).map((x) => x.id);
       const got: string[] = [];
@@ -200,13 +96,18 @@ test('order-by with keyset paging and offset paging agrees with the reference or
   }
 });
 
-test('PostgreSQL text: no ? inside SQL literals, ILIKE and COLLATE "C", regex as a parameter', () => {
-  const q = compileSearch({ dialect: 'postgres', filter: "params.depth >= 6 and tags.t ilike 'a%' and tags.u like 'b_'", orderBy: 'params.model DESC' });
+test('PostgreSQL text: no ? inside SQL literals, ASCII-folding ILIKE, COLLATE "C", typed numbers; NUL refused', () => {
+  // The PostgreSQL SQL runs for real in test/tracking-search.test.ts; here, its shape.
+  const q = compileSearch({ dialect: 'postgres', filter: "params.depth >= 6 and tags.t ilike 'aB%' and tags.u like 'b_' and attributes.duration > 1.5", orderBy: 'params.model DESC' });
   assert.equal((q.sql.match(/\?/g) ?? []).length, q.params.length);
-  assert.match(q.sql, /ILIKE \? ESCAPE '\\'/);
-  assert.match(q.sql, /LIKE \? ESCAPE '\\'/);
+  assert.match(q.sql, /translate\(t\.value, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'\) LIKE \? ESCAPE '\\'/);
+  assert.ok(q.params.includes('ab%'), 'the ILIKE pattern is folded too');
+  assert.match(q.sql, /t\.value LIKE \? ESCAPE '\\'/);
   assert.match(q.sql, /o0\.value COLLATE "C" DESC/);
-  assert.match(q.sql, /~ \? THEN CAST\(p\.value AS DOUBLE PRECISION\)/);
+  assert.match(q.sql, /p\.value_num >= \?/);
+  assert.match(q.sql, /\(r\.end_time - r\.start_time\) > CAST\(\? AS DOUBLE PRECISION\)/);
+  assert.doesNotMatch(compileFilter('attributes.start_time > 1700000000000', { dialect: 'postgres' }).sql, /CAST/, 'a whole number stays a BIGINT parameter (the index applies)');
+  assert.throws(() => compileFilter("params.model = 'a\\0b'", { dialect: 'postgres' }), (e: unknown) => e instanceof BatonError && e.code === 'usage' && /NUL/.test(e.message));
   const s = compileSearch({ dialect: 'sqlite', filter: "params.depth >= 6 and tags.t ilike 'a%' and tags.u like 'b_'" });
   assert.equal((s.sql.match(/\?/g) ?? []).length, s.params.length);
   assert.deepEqual([likeToGlob('a%b_c'), likeToGlob('50\\%*?[x]'), likeToGlob('\\\\_')], ['a*b?c', '50%[*][?][[]x]', '\\?']);
@@ -218,7 +119,7 @@ test('timing: an OR filter over 100,000 runs', (t) => {
   const db = load(runs);
   t.diagnostic(`loaded 100,000 runs (${runs.length * 5} rows incl. params/metrics/tags) in ${Math.round(performance.now() - started)} ms`);
   try {
-    // The second filter has a numeric param comparison: it reads every depth row (no index answers "looks numeric").
+    // The second filter has a numeric param comparison: a range scan of the (key, value_num, run_id) index.
     for (const filter of ["metrics.auc > 0.9 and (params.model = 'rf' or tags.team = 'ml')", "metrics.auc > 0.9 and (params.model = 'rf' or params.depth >= 11)"]) {
       const expected = searchInMemory(runs, parseFilter(filter)).length;
       const time = (fn: () => unknown): number => {

@@ -7,29 +7,34 @@
  *
  *   tracking_runs r          (id TEXT PRIMARY KEY, experiment TEXT NOT NULL, name TEXT, status TEXT NOT NULL,
  *                             start_time BIGINT NOT NULL, end_time BIGINT)            -- times: epoch ms
- *   tracking_params          (run_id TEXT, key TEXT, value TEXT,              PRIMARY KEY (run_id, key))
+ *   tracking_params          (run_id TEXT, key TEXT, value TEXT, value_num DOUBLE PRECISION, PRIMARY KEY (run_id, key))
  *   tracking_latest_metrics  (run_id TEXT, key TEXT, value DOUBLE PRECISION, step BIGINT, ts BIGINT,
  *                             PRIMARY KEY (run_id, key))
- *   tracking_tags            (run_id TEXT, key TEXT, value TEXT,              PRIMARY KEY (run_id, key))
+ *   tracking_tags            (run_id TEXT, key TEXT, value TEXT, value_num DOUBLE PRECISION, PRIMARY KEY (run_id, key))
  *
- * Recommended indexes (see RECOMMENDED_INDEXES): (key, value, run_id) on each key/value table, so a condition is
- * one range scan of a covering index; (experiment, start_time) and (start_time) on tracking_runs.
+ * Recommended indexes (see RECOMMENDED_INDEXES): (key, value, run_id) on each key/value table and (key, value_num,
+ * run_id) on params, so a condition is one range scan of a covering index; (experiment, start_time) and
+ * (start_time) on tracking_runs.
  *
  * How conditions compile (`?` = a parameter):
  *   metrics.k op v      r.id IN (SELECT m.run_id FROM tracking_latest_metrics m WHERE m.key = ? AND m.value op ?)
  *                       (or, with strategy 'exists', EXISTS (SELECT 1 ... WHERE m.run_id = r.id AND ...): same
  *                       result; 'in' is the default because SQLite answers it from the (key, value, run_id) index
  *                       with one range scan instead of one probe per run — see the timings in sql.test.ts)
- *   params/tags         the same over tracking_params / tracking_tags; with a number literal the text is compared
- *                       as a number only where it looks like a JSON number: SQLite checks with json_valid/json_type,
- *                       PostgreSQL with a regex (passed as a parameter), then CAST; anything else is NULL → false.
- *                       (PostgreSQL: a numeric-looking value beyond the double range, like '1e400', raises an error.)
+ *   params/tags         the same over tracking_params / tracking_tags; with a number literal the comparison is on
+ *                       value_num, the number the text holds when it looks like a JSON number (evaluate.ts
+ *                       textNumber, computed when the value is written), else NULL → false. For params one range
+ *                       scan of the (key, value_num, run_id) index.
  *   k != v, k NOT IN    "has the key and differs": inside the sub-select, so runs without the key never match.
  *   NOT (…)             plain negation of the sub-select membership: runs without the key do match.
  *   k IS [NOT] NULL     [NOT] membership in the runs having the key (attributes: the column IS [NOT] NULL).
  *   LIKE                PostgreSQL `LIKE ? ESCAPE '\'`; SQLite `GLOB ?` with the pattern translated (SQLite's LIKE
  *                       ignores ASCII case, GLOB does not).
- *   ILIKE               PostgreSQL `ILIKE ? ESCAPE '\'`; SQLite `LIKE ? ESCAPE '\'` (ASCII case-insensitive).
+ *   ILIKE               SQLite `LIKE ? ESCAPE '\'` (folds ASCII letters only); PostgreSQL folds ASCII itself:
+ *                       `translate(x, 'A…Z', 'a…z') LIKE ?` with the pattern folded (its ILIKE would fold more).
+ *   numbers             PostgreSQL: a literal that is not a safe integer meets the BIGINT time columns as
+ *                       CAST(? AS DOUBLE PRECISION) (a bare parameter would be typed BIGINT and reject 1.5).
+ *                       Strings with a NUL character are refused there (PostgreSQL text cannot hold one).
  *   attributes          the column (duration = end_time - start_time); nullable ones are guarded with
  *                       `col IS NOT NULL AND …` so NOT stays two-valued.
  *
@@ -40,7 +45,6 @@
 import { BatonError } from '../../errors.ts';
 import type { SqlValue } from '../../stores/metadata/sql/driver.ts';
 import { NUMERIC_ATTRIBUTES, type Attribute, type Expr, type Key, type Literal, type OrderTerm } from './ast.ts';
-import { NUMERIC_TEXT } from './evaluate.ts';
 import { parseFilter, parseOrderBy } from './parser.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -57,6 +61,7 @@ export const RECOMMENDED_INDEXES: readonly string[] = [
   'CREATE INDEX tracking_tags_kv ON tracking_tags (key, value, run_id)',
   'CREATE INDEX tracking_runs_experiment ON tracking_runs (experiment, start_time)',
   'CREATE INDEX tracking_runs_start ON tracking_runs (start_time)',
+  'CREATE INDEX tracking_params_kn ON tracking_params (key, value_num, run_id)',
 ];
 
 const TABLES = { metrics: 'tracking_latest_metrics', params: 'tracking_params', tags: 'tracking_tags' } as const;
@@ -71,8 +76,8 @@ const COLUMNS: Record<Attribute, string> = {
   duration: '(r.end_time - r.start_time)',
 };
 const NULLABLE: ReadonlySet<Attribute> = new Set(['name', 'end_time', 'duration']);
-/** The regex PostgreSQL checks numeric-looking text with; the same as evaluate.ts's NUMERIC_TEXT. */
-const PG_NUMERIC = NUMERIC_TEXT.source;
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 class Builder {
   readonly params: SqlValue[] = [];
@@ -82,6 +87,9 @@ class Builder {
   ) {}
 
   p(v: SqlValue): string {
+    if (this.dialect === 'postgres' && typeof v === 'string' && v.includes('\0')) {
+      throw new BatonError('usage', `invalid filter: the text ${JSON.stringify(v)} contains a NUL character (\\0), which a PostgreSQL store can neither hold nor compare; remove it from the filter`);
+    }
     this.params.push(v);
     return '?';
   }
@@ -91,48 +99,54 @@ class Builder {
     return this.dialect === 'postgres' ? `${x} COLLATE "C"` : x;
   }
 
-  /** The number a text expression holds when it looks like a JSON number, else NULL. */
-  numeric(x: string): string {
-    if (this.dialect === 'postgres') return `CASE WHEN ${x} ~ ${this.p(PG_NUMERIC)} THEN CAST(${x} AS DOUBLE PRECISION) END`;
-    return `CASE WHEN json_valid(${x}) AND length(trim(${x}, ' ' || char(9, 10, 13))) = length(${x}) THEN CASE WHEN json_type(${x}) IN ('integer', 'real') THEN CAST(${x} AS REAL) END END`;
-  }
-
+  /**
+   * LIKE is case-sensitive and ILIKE folds ASCII letters only, on both dialects: SQLite's GLOB and LIKE do exactly
+   * that; PostgreSQL's ILIKE would also fold other letters (depending on the server's locale), so it folds ASCII
+   * itself with translate() on both sides and uses LIKE.
+   */
   like(x: string, op: 'like' | 'ilike', pattern: string): string {
-    if (this.dialect === 'postgres') return `${x} ${op === 'like' ? 'LIKE' : 'ILIKE'} ${this.p(pattern)} ESCAPE '\\'`;
+    if (this.dialect === 'postgres') {
+      if (op === 'like') return `${x} LIKE ${this.p(pattern)} ESCAPE '\\'`;
+      return `translate(${x}, '${UPPER}', '${UPPER.toLowerCase()}') LIKE ${this.p(asciiLower(pattern))} ESCAPE '\\'`;
+    }
     if (op === 'ilike') return `${x} LIKE ${this.p(pattern)} ESCAPE '\\'`;
     return `${x} GLOB ${this.p(likeToGlob(pattern))}`;
   }
 
-  /** Membership of r in the runs whose `key` row satisfies `cond` (a callback so params keep their order). */
-  has(key: Key, cond: ((v: string) => string) | null): string {
+  /**
+   * Membership of r in the runs whose `key` row satisfies `cond`, given the row's text column and its numeric copy
+   * (a callback so params keep their order).
+   */
+  has(key: Key, cond: ((text: string, num: string) => string) | null): string {
     const table = TABLES[key.kind as keyof typeof TABLES];
     const a = ALIAS[key.kind as keyof typeof ALIAS];
-    if (this.strategy === 'exists') {
-      const k = this.p(key.name);
-      return `EXISTS (SELECT 1 FROM ${table} ${a} WHERE ${a}.run_id = r.id AND ${a}.key = ${k}${cond ? ` AND ${cond(`${a}.value`)}` : ''})`;
-    }
     const k = this.p(key.name);
-    return `r.id IN (SELECT ${a}.run_id FROM ${table} ${a} WHERE ${a}.key = ${k}${cond ? ` AND ${cond(`${a}.value`)}` : ''})`;
+    // Metrics are numbers already: their value is both.
+    const test = cond ? ` AND ${cond(`${a}.value`, key.kind === 'metrics' ? `${a}.value` : `${a}.value_num`)}` : '';
+    if (this.strategy === 'exists') return `EXISTS (SELECT 1 FROM ${table} ${a} WHERE ${a}.run_id = r.id AND ${a}.key = ${k}${test})`;
+    return `r.id IN (SELECT ${a}.run_id FROM ${table} ${a} WHERE ${a}.key = ${k}${test})`;
   }
 
   /** The comparable form of a stored value for a literal of this type. */
-  operand(x: string, key: Key, literal: Literal): string {
-    if (key.kind === 'params' || key.kind === 'tags') {
-      if (typeof literal === 'number') return `(${this.numeric(x)})`;
-      if (typeof literal === 'boolean') return `lower(${x})`;
-    }
-    return x;
+  operand(text: string, num: string, key: Key, literal: Literal): string {
+    if (typeof literal === 'number') return num;
+    if (typeof literal === 'boolean' && (key.kind === 'params' || key.kind === 'tags')) return `lower(${text})`;
+    return text;
   }
 
-  literal(v: Literal): SqlValue {
-    return typeof v === 'boolean' ? String(v) : v;
+  /** The placeholder of a literal. */
+  value(key: Key, v: Literal): string {
+    if (typeof v === 'boolean') return this.p(String(v));
+    // PostgreSQL types a parameter after the column it meets: a BIGINT time column would reject 1.5 or 1e20.
+    if (typeof v === 'number' && this.dialect === 'postgres' && key.kind === 'attributes' && !Number.isSafeInteger(v)) return `CAST(${this.p(v)} AS DOUBLE PRECISION)`;
+    return this.p(v);
   }
 
-  cond(key: Key, body: (x: string) => string): string {
+  cond(key: Key, body: (text: string, num: string) => string): string {
     if (key.kind !== 'attributes') return this.has(key, body);
     const attr = key.name as Attribute;
     const col = COLUMNS[attr];
-    return NULLABLE.has(attr) ? `(${col} IS NOT NULL AND ${body(col)})` : body(col);
+    return NULLABLE.has(attr) ? `(${col} IS NOT NULL AND ${body(col, col)})` : body(col, col);
   }
 
   expr(e: Expr): string {
@@ -149,15 +163,17 @@ class Builder {
       }
       case 'compare': {
         const op = e.op === '!=' ? '<>' : e.op;
-        return this.cond(e.key, (x) => `${this.operand(x, e.key, e.value)} ${op} ${this.p(this.literal(e.value))}`);
+        return this.cond(e.key, (x, n) => `${this.operand(x, n, e.key, e.value)} ${op} ${this.value(e.key, e.value)}`);
       }
       case 'in':
-        return this.cond(e.key, (x) => `${this.operand(x, e.key, e.values[0]!)} ${e.negated ? 'NOT IN' : 'IN'} (${e.values.map((v) => this.p(this.literal(v))).join(', ')})`);
+        return this.cond(e.key, (x, n) => `${this.operand(x, n, e.key, e.values[0]!)} ${e.negated ? 'NOT IN' : 'IN'} (${e.values.map((v) => this.value(e.key, v)).join(', ')})`);
       case 'like':
         return this.cond(e.key, (x) => (e.negated ? `NOT (${this.like(x, e.op, e.pattern)})` : this.like(x, e.op, e.pattern)));
     }
   }
 }
+
+const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 /** Translates a LIKE pattern (% _ and backslash escapes) to a SQLite GLOB pattern (* ? and [x] for literals). */
 export function likeToGlob(pattern: string): string {

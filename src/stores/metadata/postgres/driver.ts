@@ -56,14 +56,25 @@ export function openPostgresDriver(url: string, options: { max?: number } = {}):
   return {
     dialect: 'postgres',
     url: safeUrl,
-    transaction(groups) {
-      return inTransaction(async (client) => {
-        const results: boolean[] = [];
-        for (const g of groups) {
-          results.push(await runGroup(g, async (st) => (await client.query(toPg(st.sql), st.params as unknown[])).rowCount ?? 0));
+    async transaction(groups) {
+      // Engines sharing a store lock node rows in whatever order their batches name them, so PostgreSQL may pick
+      // one of two transactions as a deadlock victim (or fail one for serialization). Nothing of it was applied:
+      // run it again, after a short random pause so the two do not collide again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await inTransaction(async (client) => {
+            const results: boolean[] = [];
+            for (const g of groups) {
+              results.push(await runGroup(g, async (st) => (await client.query(toPg(st.sql), st.params as unknown[])).rowCount ?? 0));
+            }
+            return results;
+          });
+        } catch (err) {
+          const code = ((err as { cause?: { code?: string } }).cause ?? {}).code;
+          if ((code !== '40P01' && code !== '40001') || attempt >= 8) throw err;
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
         }
-        return results;
-      });
+      }
     },
     async query(sql, params: SqlValue[] = []) {
       try {

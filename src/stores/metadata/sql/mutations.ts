@@ -73,14 +73,23 @@ export function compileMutation(m: Mutation): Statement[] {
       if (sets.length === 0) return [];
       return [{ sql: `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, params: [...params, m.runId] }];
     }
-    case 'insertNodes':
-      return insertRows('nodes', NODE_COLUMNS, m.nodes.map(nodeRow), ' ON CONFLICT (run_id, id) DO NOTHING');
+    case 'insertNodes': {
+      if (!m.ifParent) return insertRows('nodes', NODE_COLUMNS, m.nodes.map(nodeRow), ' ON CONFLICT (run_id, id) DO NOTHING');
+      // INSERT … SELECT so the row goes in only if the parent's expansion is ours (casts give PostgreSQL the types).
+      const cols = NODE_COLUMNS.map((c) => (c === 'seq' || c === 'attempts' || c === 'retry_base' ? 'CAST(? AS INTEGER)' : 'CAST(? AS TEXT)')).join(', ');
+      const parent = m.ifParent;
+      return m.nodes.map((n) => ({
+        sql: `INSERT INTO nodes (${NODE_COLUMNS.join(', ')}) SELECT ${cols} WHERE EXISTS (SELECT 1 FROM nodes p WHERE p.run_id = ? AND p.id = ? AND p.expansion = ?) ON CONFLICT (run_id, id) DO NOTHING`,
+        params: [...nodeRow(n), n.runId, parent.nodeId, JSON.stringify(parent.expansion)],
+      }));
+    }
     case 'claim': {
       const dead = m.deadOwners.length ? ` OR lease_owner IN (${placeholders(m.deadOwners.length)})` : '';
       const deps = m.deps ?? [];
       const depsGuard = deps.length
         ? ` AND NOT EXISTS (SELECT 1 FROM nodes d WHERE d.run_id = ? AND d.id IN (${placeholders(deps.length)}) AND d.state <> 'succeeded')`
         : '';
+      const specGuard = m.ifSpec !== undefined ? ' AND spec = ?' : '';
       return [
         {
           sql: `UPDATE nodes SET state = 'running', attempts = ?, lease_owner = ?, lease_until = ?, not_before = NULL,
@@ -88,8 +97,8 @@ export function compileMutation(m: Mutation): Statement[] {
                 WHERE run_id = ? AND id = ? AND attempts = ? AND (
                   state = 'pending'
                   OR (state = 'retrying' AND COALESCE(not_before, 0) <= ?)
-                  OR (state = 'running' AND (lease_until < ?${dead})))${depsGuard}`,
-          params: [m.attempt, m.owner, m.leaseUntil, m.now, ...(m.input ? [...valueCols(m.input), opt(m.key), json(m.parts)] : []), m.runId, m.nodeId, m.attempt - 1, m.now, m.now, ...m.deadOwners, ...(deps.length ? [m.runId, ...deps] : [])],
+                  OR (state = 'running' AND (lease_until < ?${dead})))${depsGuard}${specGuard}`,
+          params: [m.attempt, m.owner, m.leaseUntil, m.now, ...(m.input ? [...valueCols(m.input), opt(m.key), json(m.parts)] : []), m.runId, m.nodeId, m.attempt - 1, m.now, m.now, ...m.deadOwners, ...(deps.length ? [m.runId, ...deps] : []), ...(m.ifSpec !== undefined ? [m.ifSpec] : [])],
         },
         ...(m.attempt > 1
           ? [{
@@ -158,9 +167,10 @@ export function compileMutation(m: Mutation): Statement[] {
         sets.push('started_at = COALESCE(started_at, ?)');
         params.push(m.at);
       }
+      const guard = m.ifExpansion !== undefined ? ` AND COALESCE(expansion, '') = ?` : '';
       return [{
-        sql: `UPDATE nodes SET ${sets.join(', ')} WHERE run_id = ? AND id = ? AND state IN (${placeholders(m.from.length)})`,
-        params: [...params, m.runId, m.nodeId, ...m.from],
+        sql: `UPDATE nodes SET ${sets.join(', ')} WHERE run_id = ? AND id = ? AND state IN (${placeholders(m.from.length)})${guard}`,
+        params: [...params, m.runId, m.nodeId, ...m.from, ...(m.ifExpansion !== undefined ? [m.ifExpansion === null ? '' : JSON.stringify(m.ifExpansion)] : [])],
       }];
     }
     case 'setInput':
@@ -197,7 +207,7 @@ export function compileMutation(m: Mutation): Statement[] {
     case 'logTracking':
       return logTracking(m.batch);
     case 'registerModelVersion':
-      return registerModelVersion(m.version);
+      return registerModelVersion(m.version, m.ifAttempt);
     case 'moveModelAlias':
       return moveModelAlias(m.move);
     case 'requestModelPromotion':

@@ -9,31 +9,46 @@
  * row's `from_version` are read after any concurrent move of that model committed. No statement fails on a
  * conflict; a guard that does not hold makes the mutation's result false.
  */
-import type { AliasMove, AliasMoveRecord, ModelAliasRecord, ModelLineage, ModelSummary, ModelVersionRecord, NewModelVersion, PromotionRecord, PromotionStatus } from '../../../ports/registry.ts';
+import type { AttemptRef } from '../../../ports/metadata.ts';
+import type { AliasMove, AliasMoveRecord, ModelAliasRecord, ModelInput, ModelLineage, ModelSummary, ModelVersionRecord, NewModelVersion, PromotionRecord, PromotionStatus } from '../../../ports/registry.ts';
 import type { Row, SqlValue, Statement } from './driver.ts';
 
 type Query = (sql: string, params?: SqlValue[]) => Promise<Row[]>;
 
 const lockModel = (name: string): Statement => ({ sql: `UPDATE models SET name = name WHERE name = ?`, params: [name] });
 
-export function registerModelVersion(v: NewModelVersion): Statement[] {
+/**
+ * Statements of one `registerModelVersion`. With `ifAttempt` (a registration made by a task attempt, placed after
+ * the attempt's finish in the same commit), both statements apply only if that attempt is `succeeded` in the store:
+ * a fenced-out or failed attempt neither registers a version nor creates the model's row.
+ */
+export function registerModelVersion(v: NewModelVersion, ifAttempt?: AttemptRef): Statement[] {
   const l = v.lineage;
+  const attemptSucceeded = ifAttempt ? ` AND EXISTS (SELECT 1 FROM attempts WHERE run_id = ? AND node_id = ? AND attempt = ? AND state = 'succeeded')` : '';
+  const attemptParams: SqlValue[] = ifAttempt ? [ifAttempt.runId, ifAttempt.nodeId, ifAttempt.attempt] : [];
   return [
-    {
-      sql: `INSERT INTO models (name, created_at, description) VALUES (?, ?, NULL) ON CONFLICT (name) DO UPDATE SET name = excluded.name`,
-      params: [v.name, v.createdAt],
-    },
+    ifAttempt
+      ? {
+          // SQLite needs a WHERE in an INSERT … SELECT with an upsert clause (it is one here).
+          sql: `INSERT INTO models (name, created_at, description) SELECT CAST(? AS TEXT), CAST(? AS BIGINT), NULL WHERE 1 = 1${attemptSucceeded} ON CONFLICT (name) DO UPDATE SET name = excluded.name`,
+          params: [v.name, v.createdAt, ...attemptParams],
+        }
+      : {
+          sql: `INSERT INTO models (name, created_at, description) VALUES (?, ?, NULL) ON CONFLICT (name) DO UPDATE SET name = excluded.name`,
+          params: [v.name, v.createdAt],
+        },
     {
       // Casts: PostgreSQL cannot type a bare parameter in a SELECT list.
       sql: `INSERT INTO model_versions (name, version, registration_id, artifact, flavor, signature, metrics, tags, description, run_id, node_id, attempt, code_hash, created_at)
             SELECT CAST(? AS TEXT), (SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = ?), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
                    CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT)
-            WHERE NOT EXISTS (SELECT 1 FROM model_versions WHERE registration_id = ?)`,
+            WHERE NOT EXISTS (SELECT 1 FROM model_versions WHERE registration_id = ?)${attemptSucceeded}`,
       params: [
         v.name, v.name, v.registrationId, v.artifact, v.flavor,
         v.signature === undefined ? null : JSON.stringify(v.signature), JSON.stringify(v.metrics), JSON.stringify(v.tags), v.description ?? null,
         l?.runId ?? null, l?.nodeId ?? null, l?.attempt ?? null, l?.codeHash ?? null, v.createdAt,
         v.registrationId,
+        ...attemptParams,
       ],
       decides: true,
     },
@@ -167,6 +182,38 @@ export async function getModelVersions(query: Query, name: string): Promise<Mode
 
 export async function getModelVersion(query: Query, name: string, version: number): Promise<ModelVersionRecord | undefined> {
   return (await query(`SELECT * FROM model_versions WHERE name = ? AND version = ?`, [name, version])).map(toVersion)[0];
+}
+
+export async function getModelVersionByRegistration(query: Query, registrationId: string): Promise<ModelVersionRecord | undefined> {
+  return (await query(`SELECT * FROM model_versions WHERE registration_id = ?`, [registrationId])).map(toVersion)[0];
+}
+
+export async function getModelVersionsOfRun(query: Query, runId: string, nodeId?: string): Promise<ModelVersionRecord[]> {
+  const rows = nodeId === undefined
+    ? await query(`SELECT * FROM model_versions WHERE run_id = ? ORDER BY created_at, name, version`, [runId])
+    : await query(`SELECT * FROM model_versions WHERE run_id = ? AND node_id = ? ORDER BY created_at, name, version`, [runId, nodeId]);
+  return rows.map(toVersion);
+}
+
+export async function getModelInputs(query: Query, name: string, version: number): Promise<ModelInput[]> {
+  // A version registered outside a workflow has no attempt (NULL run_id): the join finds nothing.
+  const rows = await query(
+    `SELECT l.sha256, d.name AS dataset, d.version AS dataset_version
+     FROM model_versions m
+     JOIN lineage l ON l.run_id = m.run_id AND l.node_id = m.node_id AND l.attempt = m.attempt AND l.direction = 'read'
+     LEFT JOIN dataset_versions d ON d.sha256 = l.sha256
+     WHERE m.name = ? AND m.version = ?
+     ORDER BY l.sha256, d.name, d.version`,
+    [name, version],
+  );
+  const bySha = new Map<string, ModelInput>();
+  for (const r of rows) {
+    const sha256 = String(r.sha256);
+    const input = bySha.get(sha256) ?? { sha256, datasets: [] };
+    if (has(r.dataset)) input.datasets.push({ name: String(r.dataset), version: Number(r.dataset_version) });
+    bySha.set(sha256, input);
+  }
+  return [...bySha.values()];
 }
 
 export async function getModelAliases(query: Query, name: string): Promise<ModelAliasRecord[]> {

@@ -11,6 +11,8 @@ export interface Migration {
 }
 
 export interface DialectWords {
+  /** For the rare statement written differently per dialect (a data migration), never for plain DDL. */
+  dialect: 'sqlite' | 'postgres';
   /** Increasing integer primary key column type. */
   serial: string;
   bigint: string;
@@ -23,8 +25,8 @@ export interface DialectWords {
 
 export const DIALECT_WORDS: Record<'sqlite' | 'postgres', DialectWords> = {
   // INTEGER PRIMARY KEY without AUTOINCREMENT still increases (rows are never deleted) and skips sqlite_sequence.
-  sqlite: { serial: 'INTEGER PRIMARY KEY', bigint: 'INTEGER', clustered: ' WITHOUT ROWID' },
-  postgres: { serial: 'BIGSERIAL PRIMARY KEY', bigint: 'BIGINT', clustered: '' },
+  sqlite: { dialect: 'sqlite', serial: 'INTEGER PRIMARY KEY', bigint: 'INTEGER', clustered: ' WITHOUT ROWID' },
+  postgres: { dialect: 'postgres', serial: 'BIGSERIAL PRIMARY KEY', bigint: 'BIGINT', clustered: '' },
 };
 
 export const MIGRATIONS: Migration[] = [
@@ -319,6 +321,71 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX model_promotions_name ON model_promotions (name, created_at)`,
     ],
   },
+  {
+    version: 5,
+    name: 'tracking: logged artifacts; numeric copies of param and tag values',
+    sql: (d) => [
+      // value_num: the number a param or tag value holds when its text looks like a JSON number (the rule of
+      // src/tracking/search/evaluate.ts NUMERIC_TEXT), else NULL. logTracking writes it; a numeric filter compares it
+      // (one range scan of tracking_params_kn) instead of checking and casting every value of the key.
+      'ALTER TABLE tracking_params ADD COLUMN value_num DOUBLE PRECISION',
+      'ALTER TABLE tracking_tags ADD COLUMN value_num DOUBLE PRECISION',
+      ...backfillValueNum(d, 'tracking_params'),
+      ...backfillValueNum(d, 'tracking_tags'),
+      'CREATE INDEX tracking_params_kn ON tracking_params (key, value_num, run_id)',
+      // One row per (tracking run, name); a later artifact under the same name replaces the earlier one. `handle` is
+      // the handle as JSON; kind/sha256/size/dataset are copied out of it for queries.
+      `CREATE TABLE tracking_artifacts (
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size ${d.bigint} NOT NULL,
+        dataset TEXT,
+        handle TEXT NOT NULL,
+        logged_at ${d.bigint} NOT NULL,
+        PRIMARY KEY (run_id, name)
+      )${d.clustered}`,
+      'CREATE INDEX tracking_artifacts_sha ON tracking_artifacts (sha256)',
+    ],
+  },
 ];
+
+/**
+ * Migration 5's fill of value_num for rows logged before it. SQLite: JSON's number grammar is NUMERIC_TEXT (JSON
+ * allows surrounding whitespace, NUMERIC_TEXT does not). PostgreSQL: the same regex (no `?` in it: the driver would
+ * take it for a parameter), then a cast; values a double cannot hold (1e400, 1e-400) would make the cast raise, so
+ * short ones are cast in bulk and the rest one by one, out-of-range ones becoming ±Infinity or 0 as in JavaScript.
+ */
+function backfillValueNum(d: DialectWords, table: string): string[] {
+  if (d.dialect === 'sqlite') {
+    return [
+      `UPDATE ${table} SET value_num = CASE WHEN json_valid(value) AND length(trim(value, ' ' || char(9, 10, 13))) = length(value)
+        THEN CASE WHEN json_type(value) IN ('integer', 'real') THEN CAST(value AS REAL) END END`,
+    ];
+  }
+  const number = (exponentDigits: string) => `'^-{0,1}(0|[1-9][0-9]*)([.][0-9]+){0,1}([eE][-+]{0,1}[0-9]${exponentDigits}){0,1}$'`;
+  return [
+    // At most 40 characters and a two-digit exponent: between 1e-140 and 1e140, always a double.
+    `UPDATE ${table} SET value_num = CAST(value AS DOUBLE PRECISION) WHERE length(value) <= 40 AND value ~ ${number('{1,2}')}`,
+    `DO $$
+    DECLARE r RECORD;
+    BEGIN
+      FOR r IN SELECT run_id, key, value FROM ${table} WHERE value_num IS NULL AND value ~ ${number('+')} LOOP
+        BEGIN
+          UPDATE ${table} SET value_num = CAST(r.value AS DOUBLE PRECISION) WHERE run_id = r.run_id AND key = r.key;
+        EXCEPTION WHEN numeric_value_out_of_range OR invalid_text_representation THEN
+          BEGIN
+            UPDATE ${table} SET value_num = CASE WHEN abs(CAST(r.value AS NUMERIC)) < 1 THEN 0 WHEN r.value LIKE '-%' THEN CAST('-Infinity' AS DOUBLE PRECISION) ELSE CAST('Infinity' AS DOUBLE PRECISION) END
+              WHERE run_id = r.run_id AND key = r.key;
+          EXCEPTION WHEN OTHERS THEN
+            UPDATE ${table} SET value_num = CASE WHEN r.value ~ '[eE]-' THEN 0 WHEN r.value LIKE '-%' THEN CAST('-Infinity' AS DOUBLE PRECISION) ELSE CAST('Infinity' AS DOUBLE PRECISION) END
+              WHERE run_id = r.run_id AND key = r.key;
+          END;
+        END;
+      END LOOP;
+    END $$`,
+  ];
+}
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -24,8 +24,8 @@ import type { HistoryOptions, MetricHistory, TrackingRunDetails, TrackingSearch,
 import type { Row, SqlDriver, SqlValue } from './driver.ts';
 import { getDatasetLineage, getDatasetVersion, getDatasetVersions, listDatasets } from './datasets.ts';
 import { compileMutation } from './mutations.ts';
-import { getAliasHistory, getModelAliases, getModelVersion, getModelVersions, getPromotion, listModels, listPromotions } from './registry.ts';
-import type { AliasMoveRecord, ModelAliasRecord, ModelSummary, ModelVersionRecord, PromotionRecord, PromotionStatus } from '../../../ports/registry.ts';
+import { getAliasHistory, getModelAliases, getModelInputs, getModelVersion, getModelVersionByRegistration, getModelVersions, getModelVersionsOfRun, getPromotion, listModels, listPromotions } from './registry.ts';
+import type { AliasMoveRecord, ModelAliasRecord, ModelInput, ModelSummary, ModelVersionRecord, PromotionRecord, PromotionStatus } from '../../../ports/registry.ts';
 import { getMetricHistory, getTrackingRun, searchRuns } from './tracking.ts';
 import { DIALECT_WORDS, LATEST_VERSION, MIGRATIONS } from './schema.ts';
 
@@ -315,6 +315,18 @@ export class SqlMetadataStore implements MetadataStore {
 
   getModelVersion(name: string, version: number): Promise<ModelVersionRecord | undefined> {
     return getModelVersion(this.query, name, version);
+  }
+
+  getModelVersionByRegistration(registrationId: string): Promise<ModelVersionRecord | undefined> {
+    return getModelVersionByRegistration(this.query, registrationId);
+  }
+
+  getModelVersionsOfRun(runId: string, nodeId?: string): Promise<ModelVersionRecord[]> {
+    return getModelVersionsOfRun(this.query, runId, nodeId);
+  }
+
+  getModelInputs(name: string, version: number): Promise<ModelInput[]> {
+    return getModelInputs(this.query, name, version);
   }
 
   getModelAliases(name: string): Promise<ModelAliasRecord[]> {

@@ -1,15 +1,17 @@
 /**
  * Experiment tracking in SQL, for both dialects: the tracking mutations (start/end a tracking run, log a batch of
- * params, tags and metric points) and the reads (search with the filter language, one run's details, a metric's
- * downsampled history). Tables: migration 3 in schema.ts; the search SQL comes from src/tracking/search/sql.ts.
+ * params, tags, metric points and artifacts) and the reads (search with the filter language, one run's details, a
+ * metric's downsampled history). Tables: migrations 3 and 5 in schema.ts; the search SQL comes from
+ * src/tracking/search/sql.ts.
  *
  * A batch is a handful of multi-row statements whatever its size: metric points are appended (identical points
  * collapse, so a retried flush stores nothing twice) and the latest value per key is upserted from the batch's
  * highest step, never going back to a lower step.
  */
 import type { AttemptRef } from '../../../ports/metadata.ts';
-import type { HistoryOptions, LatestMetric, MetricHistory, MetricPoint, TrackingBatch, TrackingRunDetails, TrackingRunRecord, TrackingSearch, TrackingSearchPage } from '../../../ports/tracking.ts';
+import type { ArtifactHandle, HistoryOptions, LatestMetric, MetricHistory, MetricPoint, TrackingBatch, TrackingRunDetails, TrackingRunRecord, TrackingSearch, TrackingSearchPage } from '../../../ports/tracking.ts';
 import { lttb, minMax } from '../../../tracking/history/downsample.ts';
+import { textNumber } from '../../../tracking/search/evaluate.ts';
 import { compileSearch, nextPageToken } from '../../../tracking/search/sql.ts';
 import type { Row, SqlValue, Statement } from './driver.ts';
 
@@ -108,13 +110,34 @@ function tileSummaries(points: readonly MetricPoint[]): Tile[] {
 export function logTracking(b: TrackingBatch): Statement[] {
   // The guard: everything below runs only if the tracking run exists (an UPDATE to itself counts the row).
   const out: Statement[] = [{ sql: `UPDATE tracking_runs SET status = status WHERE id = ?`, params: [b.runId] }];
+  // Each value with its numeric copy (migration 5): numeric filters compare value_num.
   const kv = (table: string, rec: Record<string, string> | undefined) => {
     const entries = Object.entries(rec ?? {});
-    if (entries.length) out.push(...insertRows(table, ['run_id', 'key', 'value'], entries.map(([k, v]) => [b.runId, k, v]), ' ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value', true));
+    if (entries.length) out.push(...insertRows(table, ['run_id', 'key', 'value', 'value_num'], entries.map(([k, v]) => [b.runId, k, v, textNumber(v)]), ' ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, value_num = excluded.value_num', true));
   };
   kv('tracking_params', b.params);
   kv('tracking_tags', b.tags);
-  const points = b.metrics ?? [];
+  const artifacts = [...new Map((b.artifacts ?? []).map((a) => [a.name, a])).values()]; // the last one per name
+  if (artifacts.length) {
+    out.push(...insertRows('tracking_artifacts', ['run_id', 'name', 'kind', 'sha256', 'size', 'dataset', 'handle', 'logged_at'], artifacts.map((a) => [b.runId, a.name, artifactKind(a.handle), a.handle.sha256, a.handle.size, 'dataset' in a.handle ? a.handle.dataset.name : null, JSON.stringify(a.handle), a.loggedAt]),
+      ` ON CONFLICT (run_id, name) DO UPDATE SET kind = excluded.kind, sha256 = excluded.sha256, size = excluded.size, dataset = excluded.dataset, handle = excluded.handle, logged_at = excluded.logged_at`, true));
+    // Lineage of a task attempt's run: the attempt's row for each artifact, keyed by the attempt the run belongs to.
+    // Other tracking runs (scripts, workflow runs) have no node and add nothing. Casts: PostgreSQL cannot type a bare
+    // parameter in a SELECT list.
+    for (const a of artifacts) {
+      out.push({
+        sql: `INSERT INTO lineage (run_id, node_id, attempt, sha256, direction)
+              SELECT workflow_run_id, node_id, attempt, CAST(? AS TEXT), CAST(? AS TEXT) FROM tracking_runs
+              WHERE id = ? AND workflow_run_id IS NOT NULL AND node_id IS NOT NULL AND attempt IS NOT NULL
+              ON CONFLICT DO NOTHING`,
+        params: [a.handle.sha256, a.lineage ?? 'write', b.runId],
+        onlyIf: true,
+      });
+    }
+  }
+  // NaN is no measurement: SQLite cannot store it (a NaN REAL is NULL, failing the whole commit — and with it a task
+  // attempt's finish) and PostgreSQL sorts it above every number, so no dialect keeps it. ±Infinity are kept.
+  const points = (b.metrics ?? []).filter((p) => !Number.isNaN(p.value));
   if (points.length) {
     out.push(...insertRows('tracking_metrics', ['run_id', 'key', 'step', 'ts', 'value'], points.map((p) => [b.runId, p.key, p.step, p.ts, p.value]), ' ON CONFLICT DO NOTHING', true));
     const tiles = tileSummaries(points);
@@ -130,6 +153,10 @@ export function logTracking(b: TrackingBatch): Statement[] {
         WHERE excluded.step > tracking_latest_metrics.step OR (excluded.step = tracking_latest_metrics.step AND excluded.ts >= tracking_latest_metrics.ts)`, true));
   }
   return out;
+}
+
+function artifactKind(h: ArtifactHandle): 'file' | 'dir' | 'dataset' {
+  return 'dataset' in h ? 'dataset' : h.$artifact;
 }
 
 function toTrackingRun(r: Row): TrackingRunRecord {
@@ -172,7 +199,20 @@ export async function getTrackingRun(query: Query, id: string): Promise<Tracking
   for (const r of await query(`SELECT key, value, step, ts FROM tracking_latest_metrics WHERE run_id = ? ORDER BY key`, [id])) {
     metrics[String(r.key)] = { value: Number(r.value), step: Number(r.step), ts: Number(r.ts) };
   }
-  return { ...toTrackingRun(row), params: await kv('tracking_params'), tags: await kv('tracking_tags'), metrics };
+  // A dataset version written by the attempt that logged it was numbered when the attempt committed.
+  const artifacts: TrackingRunDetails['artifacts'] = {};
+  const logged = await query(
+    `SELECT a.name, a.handle, a.logged_at, v.version FROM tracking_artifacts a
+     LEFT JOIN dataset_versions v ON a.kind = 'dataset' AND v.name = a.dataset AND v.sha256 = a.sha256
+     WHERE a.run_id = ? ORDER BY a.name`,
+    [id],
+  );
+  for (const r of logged) {
+    const handle = JSON.parse(String(r.handle)) as ArtifactHandle;
+    if ('dataset' in handle && handle.dataset.version === undefined && r.version !== null && r.version !== undefined) handle.dataset.version = Number(r.version);
+    artifacts[String(r.name)] = { handle, loggedAt: Number(r.logged_at) };
+  }
+  return { ...toTrackingRun(row), params: await kv('tracking_params'), tags: await kv('tracking_tags'), metrics, artifacts };
 }
 
 export async function getMetricHistory(query: Query, runId: string, key: string, options: HistoryOptions = {}): Promise<MetricHistory> {
