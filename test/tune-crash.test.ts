@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { query, sleep } from './support/engines.ts';
+import { sleep, storeQuery } from './support/engines.ts';
+import { freshPostgresDatabase } from './support/postgres.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/baton.mjs');
@@ -15,11 +16,10 @@ const flowFile = join(root, 'test/fixtures/tune-flows.ts');
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 
-test('a study resumed after SIGKILLs keeps every finished trial and re-draws none', { timeout: 180_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-tune-crash-'));
-  const store = join(dir, 'baton.db');
+async function killAndResume(storeUrl: string, dir: string): Promise<void> {
+  const q = storeQuery(storeUrl);
   const log = join(dir, 'trials.log');
-  const common = ['--store', `sqlite:${store}`, '--artifacts', `file:${join(dir, 'artifacts')}`];
+  const common = ['--store', storeUrl, '--artifacts', `file:${join(dir, 'artifacts')}`];
   const study = 'tune.slow-study';
   try {
     let runId: string | undefined;
@@ -43,7 +43,7 @@ test('a study resumed after SIGKILLs keeps every finished trial and re-draws non
           break;
         }
         try {
-          if (!runId) runId = query<{ id: string }>(store, 'SELECT id FROM runs ORDER BY created_at DESC LIMIT 1')[0]?.id;
+          if (!runId) runId = (await q<{ id: string }>('SELECT id FROM runs ORDER BY created_at DESC LIMIT 1'))[0]?.id;
         } catch {
           /* the store may not exist yet */
         }
@@ -59,26 +59,26 @@ test('a study resumed after SIGKILLs keeps every finished trial and re-draws non
       const code = await exited;
       if (code !== null && code !== 0) assert.fail(`engine exited with ${code}: ${stderr}`);
       if (runId) {
-        const done = query<{ id: string; output_hash: string }>(store, "SELECT id, output_hash FROM nodes WHERE run_id = ? AND state = 'succeeded' AND id LIKE ?", runId, `${study}[%`);
+        const done = (await q<{ id: string; output_hash: string }>("SELECT id, output_hash FROM nodes WHERE run_id = ? AND state = 'succeeded' AND id LIKE ?", runId, `${study}[%`));
         snapshots.push({ done: new Map(done.map((d) => [d.id, d.output_hash])), offset: lines(log).length });
-        if (query<{ status: string }>(store, 'SELECT status FROM runs WHERE id = ?', runId)[0]?.status === 'succeeded') break;
+        if ((await q<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId))[0]?.status === 'succeeded') break;
       }
     }
     assert.ok(runId, 'a run was created');
     assert.ok(kills >= 3, `killed ${kills} times (need 3); make the trials slower if the study finishes too fast`);
-    if (query<{ status: string }>(store, 'SELECT status FROM runs WHERE id = ?', runId)[0]!.status !== 'succeeded') {
+    if ((await q<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId))[0]!.status !== 'succeeded') {
       const final = spawn(process.execPath, [bin, 'resume', runId, '-e', 'inline', '-q', ...common], { cwd: dir, stdio: 'inherit' });
       assert.equal(await new Promise<number | null>((r) => final.on('exit', r)), 0);
     }
-    assert.equal(query<{ status: string }>(store, 'SELECT status FROM runs WHERE id = ?', runId)[0]!.status, 'succeeded');
+    assert.equal((await q<{ status: string }>('SELECT status FROM runs WHERE id = ?', runId))[0]!.status, 'succeeded');
 
     // Exactly 60 trials, numbered 0..59, each with one succeeded attempt.
-    const trials = query<{ id: string; spec: string; output_hash: string }>(store, 'SELECT id, spec, output_hash FROM nodes WHERE run_id = ? AND id LIKE ?', runId, `${study}[%`);
+    const trials = (await q<{ id: string; spec: string; output_hash: string }>('SELECT id, spec, output_hash FROM nodes WHERE run_id = ? AND id LIKE ?', runId, `${study}[%`));
     assert.equal(trials.length, 60);
     assert.deepEqual(trials.map((t) => (JSON.parse(t.spec) as { trial: number }).trial).sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i));
-    const succeeded = query<{ node_id: string; n: number }>(store, "SELECT node_id, count(*) AS n FROM attempts WHERE run_id = ? AND state = 'succeeded' AND node_id LIKE ? GROUP BY node_id", runId, `${study}[%`);
+    const succeeded = (await q<{ node_id: string; n: number }>("SELECT node_id, count(*) AS n FROM attempts WHERE run_id = ? AND state = 'succeeded' AND node_id LIKE ? GROUP BY node_id", runId, `${study}[%`));
     assert.equal(succeeded.length, 60);
-    assert.ok(succeeded.every((s) => s.n === 1), 'one succeeded attempt per trial');
+    assert.ok(succeeded.every((s) => Number(s.n) === 1), 'one succeeded attempt per trial');
 
     // Never re-drawn: every execution of a trial used the params stored with its node.
     const paramsOf = (spec: string) => {
@@ -98,10 +98,30 @@ test('a study resumed after SIGKILLs keeps every finished trial and re-draws non
       for (const [id, hash] of s.done) assert.equal(trials.find((t) => t.id === id)!.output_hash, hash, `trial ${id} kept its outcome`);
     }
     // The study's result covers the 60 trials.
-    const out = JSON.parse(query<{ output_json: string }>(store, 'SELECT output_json FROM nodes WHERE run_id = ? AND id = ?', runId, study)[0]!.output_json) as { counts: Record<string, number>; trials: unknown[] };
+    const out = JSON.parse((await q<{ output_json: string }>('SELECT output_json FROM nodes WHERE run_id = ? AND id = ?', runId, study))[0]!.output_json) as { counts: Record<string, number>; trials: unknown[] };
     assert.equal(out.trials.length, 60);
     assert.equal(out.counts.complete! + out.counts.pruned!, 60);
   } finally {
+    await q.close();
+  }
+}
+
+test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (SQLite)', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-tune-crash-'));
+  try {
+    await killAndResume(`sqlite:${join(dir, 'baton.db')}`, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (PostgreSQL)', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-tune-crash-pg-'));
+  const db = await freshPostgresDatabase();
+  try {
+    await killAndResume(db.url, dir);
+  } finally {
+    await db.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 
 const root = new URL('../..', import.meta.url).pathname;
 const driver = join(root, 'test/fixtures/drive-run.ts');
@@ -17,6 +18,20 @@ export function query<T>(store: string, sql: string, ...params: unknown[]): T[] 
   } finally {
     db.close();
   }
+}
+
+/** Queries (with `?` placeholders) on a store another process writes: SQLite (read-only) or PostgreSQL. */
+export function storeQuery(url: string): (<T>(sql: string, ...params: unknown[]) => Promise<T[]>) & { close(): Promise<void> } {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    return Object.assign(<T>(sql: string, ...params: unknown[]) => Promise.resolve(query<T>(file, sql, ...params)), { close: () => Promise.resolve() });
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const run = async <T>(sql: string, ...params: unknown[]): Promise<T[]> => {
+    let n = 0;
+    return (await pool.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
+  };
+  return Object.assign(run, { close: () => pool.end() });
 }
 
 /** Starts `n` engine processes (test/fixtures/drive-run.ts) on one run, together; resolves to what each reported. */
