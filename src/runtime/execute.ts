@@ -18,7 +18,7 @@ import { artifactAccess } from './artifact-access.ts';
 import { datasetAccess } from './dataset-access.ts';
 import { modelAccess } from './model-access.ts';
 import { trackingLog } from './tracking-log.ts';
-import { trialRuntime } from './trial.ts';
+import { trialRuntime, type TrialRuntime } from './trial.ts';
 import { TrialPruned } from '../sdk/trial-pruned.ts';
 
 export interface ExecuteOptions {
@@ -56,9 +56,14 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
   const scratch = async () => (workDir ??= await mkdtemp(join(tmpdir(), `baton-${name}-`)));
   const access = artifactAccess(opts.artifacts, scratch);
   const datasets = datasetAccess(access, opts.artifacts);
-  const models = modelAccess({ access, store: opts.artifacts, scratch, task: def, runId: req.runId, nodeId: req.nodeId, attempt: req.attempt });
+  // ctx.models and the trial runtime are created on first use: most attempts never touch them, and a fan-out of
+  // 100,000 no-op tasks pays for every object allocated here (peak memory).
+  let models: ReturnType<typeof modelAccess> | undefined;
+  const getModels = () => (models ??= modelAccess({ access, store: opts.artifacts, scratch, task: def, runId: req.runId, nodeId: req.nodeId, attempt: req.attempt }));
   const log = trackingLog(parsed.data, Date.now, access);
-  const trial = trialRuntime(req.trial, req.nodeId, parsed.data, log);
+  let trialState: TrialRuntime | undefined;
+  const trial = () => (trialState ??= trialRuntime(req.trial, req.nodeId, parsed.data, log));
+  if (req.trial) trial();
   for (const ref of collectRefs(parsed.data)) access.readSet.add(ref);
   let commandStats: CommandRun | undefined;
   let settled = true; // false while a TypeScript task's own code runs
@@ -83,12 +88,12 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
           signal: opts.signal,
           artifacts: access,
           datasets,
-          models,
           log,
-          report: trial.report,
+          report: (step: number, value: number) => trial().report(step, value),
           ...(req.trial ? { trial: { study: req.trial.study, number: req.trial.number } } : {}),
         } as unknown as TaskContext;
         // The scratch folder is created on first use: tasks that never ask for it cost no file-system calls.
+        Object.defineProperty(ctx, 'models', { enumerable: true, get: getModels });
         Object.defineProperty(ctx, 'workDir', { enumerable: true, get: () => (workDir ??= mkdtempSync(join(tmpdir(), `baton-${name}-`))) });
         settled = false;
         user = Promise.resolve().then(() => def.fn!(parsed.data, ctx));
@@ -106,7 +111,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
         return withStats({ ...failure(reason, reason === 'timeout' ? `Task "${req.nodeId}" timed out after ${req.timeoutMs} ms.` : `Task "${req.nodeId}" was cancelled.`, reason === 'timeout', err), ...(settled ? {} : { abandoned: true }) } as AttemptResult);
       }
       if (req.trial && TrialPruned.is(err)) {
-        const pruned = await encodeValue(trial.pruned(err), opts.artifacts, opts.inlineLimit);
+        const pruned = await encodeValue(trial().pruned(err), opts.artifacts, opts.inlineLimit);
         return withStats({ ok: true, output: pruned.stored, read: [...access.readSet], written: [...access.writtenSet, ...pruned.written] });
       }
       const message = err instanceof Error ? err.message : String(err);
@@ -119,14 +124,14 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
     }
     let result: unknown = out.data;
     if (req.trial) {
-      const t = trial.complete(out.data);
+      const t = trial().complete(out.data);
       if ('error' in t) return withStats(failure('output', t.error, false));
       result = t.outcome;
     }
     const encoded = await encodeValue(result, opts.artifacts, opts.inlineLimit);
     for (const w of encoded.written) access.writtenSet.add(w);
     for (const r of encoded.refs) if (!access.readSet.has(r)) access.writtenSet.add(r);
-    return withStats({ ok: true, output: encoded.stored, read: [...access.readSet], written: [...access.writtenSet], ...(datasets.written.length ? { datasets: datasets.written } : {}), ...(models.written.length ? { models: models.written } : {}) });
+    return withStats({ ok: true, output: encoded.stored, read: [...access.readSet], written: [...access.writtenSet], ...(datasets.written.length ? { datasets: datasets.written } : {}), ...(models?.written.length ? { models: models.written } : {}) });
   } finally {
     if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }

@@ -23,7 +23,7 @@ export interface SqlDriver {
    * Runs groups of statements in one transaction. Each group is one mutation; the result per group is whether its
    * deciding statement (or, without one, its first) changed rows.
    */
-  transaction(groups: Statement[][]): Promise<boolean[]>;
+  transaction(groups: Iterable<Statement>[]): Promise<boolean[]>;
   query(sql: string, params?: SqlValue[]): Promise<Row[]>;
   /**
    * Runs migrations in one transaction under a lock held against other migrators: creates the bookkeeping table
@@ -34,7 +34,7 @@ export interface SqlDriver {
 }
 
 /** Runs one group against a per-statement executor returning changed-row counts (PostgreSQL driver). */
-export async function runGroup(group: Statement[], exec: (s: Statement) => Promise<number>): Promise<boolean> {
+export async function runGroup(group: Iterable<Statement>, exec: (s: Statement) => Promise<number>): Promise<boolean> {
   let last = true;
   let decided: boolean | undefined;
   for (const s of group) {
@@ -48,7 +48,7 @@ export async function runGroup(group: Statement[], exec: (s: Statement) => Promi
 }
 
 /** Synchronous twin of runGroup for better-sqlite3 (a sync transaction must not await). */
-export function runGroupSync(group: Statement[], exec: (s: Statement) => number): boolean {
+export function runGroupSync(group: Iterable<Statement>, exec: (s: Statement) => number): boolean {
   let last = true;
   let decided: boolean | undefined;
   for (const s of group) {

@@ -41,7 +41,21 @@ function nodeRow(n: NodeRecord): SqlValue[] {
   return [n.runId, n.id, n.seq, JSON.stringify(n.spec), n.state, n.attempts, n.retryBase, ...valueCols(n.output), json(n.expansion), opt(n.error)];
 }
 
-export function compileMutation(m: Mutation): Statement[] {
+/**
+ * The nodes' INSERTs, built one statement at a time as the transaction runs them: an expansion of 100,000 map items
+ * then never holds every row's spec JSON and parameters at once (it set the engine's peak memory). Iterable more
+ * than once: a transaction that is retried (PostgreSQL deadlock victim) runs them again.
+ */
+function insertNodeRows(nodes: readonly NodeRecord[]): Iterable<Statement> {
+  const per = Math.max(1, Math.floor(900 / NODE_COLUMNS.length));
+  return {
+    *[Symbol.iterator]() {
+      for (let i = 0; i < nodes.length; i += per) yield* insertRows('nodes', NODE_COLUMNS, nodes.slice(i, i + per).map(nodeRow), ' ON CONFLICT (run_id, id) DO NOTHING');
+    },
+  };
+}
+
+export function compileMutation(m: Mutation): Iterable<Statement> {
   switch (m.type) {
     case 'insertRun': {
       const r = m.run;
@@ -74,7 +88,7 @@ export function compileMutation(m: Mutation): Statement[] {
       return [{ sql: `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, params: [...params, m.runId] }];
     }
     case 'insertNodes': {
-      if (!m.ifParent) return insertRows('nodes', NODE_COLUMNS, m.nodes.map(nodeRow), ' ON CONFLICT (run_id, id) DO NOTHING');
+      if (!m.ifParent) return insertNodeRows(m.nodes);
       // INSERT … SELECT so the row goes in only if the parent's expansion is ours (casts give PostgreSQL the types).
       const cols = NODE_COLUMNS.map((c) => (c === 'seq' || c === 'attempts' || c === 'retry_base' ? 'CAST(? AS INTEGER)' : 'CAST(? AS TEXT)')).join(', ');
       const parent = m.ifParent;

@@ -56,7 +56,7 @@ export function openSqliteDriver(path: string, options: SqliteOptions = {}): Sql
     return s;
   };
   const exec = (s: Statement): number => prepare(s.sql).run(...(s.params as SqlValue[])).changes;
-  const tx = db.transaction((groups: Statement[][]) => groups.map((g) => runGroupSync(g, exec)));
+  const tx = db.transaction((groups: Iterable<Statement>[]) => groups.map((g) => runGroupSync(g, exec)));
 
   return {
     dialect: 'sqlite',
