@@ -7,16 +7,22 @@
  *                                     (`await store.read(view, [[key]])`), each timed with process.hrtime.bigint.
  *   features.online.http.p50_ms / p99_ms   3,000 sequential POST /features/online requests (one key each, fetch with
  *                                     keep-alive, same process as the server): the full serving path incl. TTL check.
+ *   features.materialize.redis.rows_per_s, features.online.redis.p50_ms / p99_ms
+ *                                     the same materialize and 100,000 single-key reads against the Redis OnlineStore
+ *                                     on a local redis-server (scripts/services/redis.mjs; one network round trip per
+ *                                     read). Skipped, with the reason, when redis-server is unavailable.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { entity, featureView } from '../src/features/index.ts';
+import { entity, featureView, type FeatureView } from '../src/features/index.ts';
 import { materialize, startFeatureServer } from '../src/features/online/index.ts';
 import { DuckDBOfflineEngine } from '../src/stores/offline/duckdb/engine.ts';
+import type { OnlineStore } from '../src/ports/online.ts';
+import { RedisOnlineStore } from '../src/stores/online/redis/store.ts';
 import { SqliteOnlineStore } from '../src/stores/online/sqlite/store.ts';
 import { fmt, ms } from './support.ts';
-import type { Benchmark } from './types.ts';
+import { skipped, type Benchmark, type Metric } from './types.ts';
 
 const KEYS = 100_000;
 const STEPS = 10;
@@ -36,9 +42,59 @@ function keys(count: number): number[] {
   });
 }
 
+/** Times READS single-key reads (after a warm-up); returns the sorted latencies in ms. Every key must be a hit. */
+async function timeReads(store: OnlineStore, ks: string[][]): Promise<number[]> {
+  for (let i = 0; i < 2_000; i++) await store.read('stats', [ks[i]!]);
+  const lat = new Array<number>(ks.length);
+  let misses = 0;
+  for (let i = 0; i < ks.length; i++) {
+    const s = process.hrtime.bigint();
+    const [hit] = await store.read('stats', [ks[i]!]);
+    lat[i] = ms(process.hrtime.bigint() - s);
+    if (!hit) misses++;
+  }
+  if (misses) throw new Error(`${misses} reads found no value; every key was materialized`);
+  return lat.sort((a, b) => a - b);
+}
+
+interface RedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The same materialize and reads against Redis on a private local redis-server; skipped metrics when there is none. */
+async function redisFigures(ctx: { log(message: string): void }, engine: DuckDBOfflineEngine, view: FeatureView, now: number, ks: string[][]): Promise<Metric[]> {
+  let server: RedisServer;
+  try {
+    const mod = (await import(new URL('../scripts/services/redis.mjs', import.meta.url).href)) as { startRedis(options?: { quiet?: boolean }): Promise<RedisServer> };
+    server = await mod.startRedis();
+  } catch (err) {
+    const why = `redis unavailable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    return [skipped('features.materialize.redis.rows_per_s', 'rows/s', why), skipped('features.online.redis.p50_ms', 'ms', why), skipped('features.online.redis.p99_ms', 'ms', why)];
+  }
+  const store = await RedisOnlineStore.open({ url: server.url });
+  try {
+    const t0 = process.hrtime.bigint();
+    const first = await materialize(engine, store, view, { now });
+    const matS = ms(process.hrtime.bigint() - t0) / 1000;
+    if (first.rows !== KEYS || first.stored !== KEYS) throw new Error(`materialize into Redis wrote ${first.rows}/${first.stored} rows, expected ${KEYS}`);
+    ctx.log(`materialized into Redis: ${KEYS.toLocaleString('en-US')} keys in ${fmt(matS, 3)} s`);
+    const lat = await timeReads(store, ks);
+    const reads = `${READS.toLocaleString('en-US')} random single-key reads (one pipelined round trip each: the view's meta + HMGET) over ${KEYS.toLocaleString('en-US')} keys, redis-server on 127.0.0.1, all hits; max ${fmt(lat.at(-1)!, 3)} ms`;
+    return [
+      { metric: 'features.materialize.redis.rows_per_s', value: (KEYS * STEPS) / matS, unit: 'rows/s', note: `same source → ${KEYS.toLocaleString('en-US')} latest values in Redis (Lua keep-if-newer, pipelines of 1,000) in ${fmt(matS, 3)} s` },
+      { metric: 'features.online.redis.p50_ms', value: pct(lat, 0.5), unit: 'ms', note: reads },
+      { metric: 'features.online.redis.p99_ms', value: pct(lat, 0.99), unit: 'ms', target: '≤ 1', note: reads },
+    ];
+  } finally {
+    await store.close();
+    await server.stop();
+  }
+}
+
 const online: Benchmark = {
   name: 'features.online',
-  description: 'materialize 1M feature rows into SQLite, then single-key online reads (store and HTTP)',
+  description: 'materialize 1M feature rows into SQLite (and Redis), then single-key online reads (store and HTTP)',
   async run(ctx) {
     const dir = mkdtempSync(join(tmpdir(), 'baton-bench-online-'));
     const engine = await DuckDBOfflineEngine.open();
@@ -69,17 +125,7 @@ const online: Benchmark = {
 
       // Store reads: warm up, then time each one.
       const ks = keys(READS).map((k) => [String(k)]);
-      for (let i = 0; i < 2_000; i++) await store.read('stats', [ks[i]!]);
-      const lat = new Array<number>(READS);
-      let misses = 0;
-      for (let i = 0; i < READS; i++) {
-        const s = process.hrtime.bigint();
-        const [hit] = await store.read('stats', [ks[i]!]);
-        lat[i] = ms(process.hrtime.bigint() - s);
-        if (!hit) misses++;
-      }
-      if (misses) throw new Error(`${misses} reads found no value; every key was materialized`);
-      lat.sort((a, b) => a - b);
+      const lat = await timeReads(store, ks);
 
       // HTTP: the full serving path.
       const server = await startFeatureServer({ port: 0, online: store, views: [view] });
@@ -104,6 +150,7 @@ const online: Benchmark = {
         { metric: 'features.online.p99_ms', value: pct(lat, 0.99), unit: 'ms', target: '≤ 1', note: reads },
         { metric: 'features.online.http.p50_ms', value: pct(http, 0.5), unit: 'ms', note: `${HTTP_REQUESTS.toLocaleString('en-US')} sequential POST /features/online (2 features, 1 key), keep-alive, client in the same process` },
         { metric: 'features.online.http.p99_ms', value: pct(http, 0.99), unit: 'ms', note: 'same requests' },
+        ...(await redisFigures(ctx, engine, view, now, ks)),
       ];
     } finally {
       await store.close();

@@ -1,7 +1,7 @@
 /**
- * Platform configuration: where metadata and artifacts live, which executor runs tasks and how much this engine
- * may use. Every field has a default for the embedded mode (everything under .baton/ in the working directory);
- * the same fields come from the CLI flags and BATON_* environment variables.
+ * Platform configuration: where metadata, artifacts and online features live, which executor runs tasks and how
+ * much this engine may use. Every field has a default for the embedded mode (everything under .baton/ in the working
+ * directory); the same fields come from the CLI flags and BATON_* environment variables.
  */
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,8 @@ export interface PlatformConfig {
   store?: string;
   /** Artifact store URL: `file:PATH`. @default file:.baton/artifacts (env BATON_ARTIFACTS) */
   artifacts?: string;
+  /** Online feature store: `redis://HOST:PORT/DB` (distributed) or a SQLite file, `sqlite:PATH` or a path. @default sqlite:.baton/online.db (env BATON_ONLINE) */
+  online?: string;
   /** Executor for tasks that do not choose one. @default 'processes' (env BATON_EXECUTOR) */
   executor?: ExecutorName;
   /** CPU slots. @default the machine's available parallelism (env BATON_CPUS) */
@@ -35,6 +37,7 @@ export interface PlatformConfig {
 export interface ResolvedConfig {
   store: string;
   artifacts: string;
+  online: string;
   executor: ExecutorName;
   cpus: number;
   memoryMB: number;
@@ -55,6 +58,7 @@ export function resolveConfig(c: PlatformConfig = {}, env: Record<string, string
     cwd,
     store: c.store ?? env.BATON_STORE ?? `sqlite:${join(cwd, '.baton', 'baton.db')}`,
     artifacts: c.artifacts ?? env.BATON_ARTIFACTS ?? `file:${join(cwd, '.baton', 'artifacts')}`,
+    online: c.online ?? (env.BATON_ONLINE || `sqlite:${join(cwd, '.baton', 'online.db')}`), // an empty variable counts as unset
     executor: c.executor ?? (env.BATON_EXECUTOR as ExecutorName | undefined) ?? 'processes',
     cpus,
     memoryMB: c.memoryMB ?? Math.floor((totalmem() / 1024 / 1024) * 0.8),

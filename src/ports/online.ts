@@ -1,8 +1,8 @@
 /**
  * OnlineStore: the latest feature values per entity key, for low-latency serving. `materialize`
  * (src/features/online) fills it from the offline sources; `getOnlineFeatures` reads it. The embedded adapter is
- * SQLite (src/stores/online/sqlite); a Redis adapter can follow — no vendor type appears here, and every adapter
- * must pass src/stores/online/conformance.ts.
+ * SQLite (src/stores/online/sqlite), the distributed one Redis (src/stores/online/redis); no vendor type appears
+ * here, and every adapter must pass src/stores/online/conformance.ts.
  *
  * Contract:
  * - A view is stored under its name, for one definition `version` at a time. Writing a different version drops the
@@ -39,6 +39,8 @@ export interface ViewState {
 }
 
 export interface OnlineStore {
+  /** Where the data lives, for messages: a file path, or a URL with its password hidden. */
+  readonly location: string;
   /** Upserts rows, keeping each only if newer than the stored one. Returns how many rows were stored. */
   write(view: string, version: string, rows: OnlineRow[]): Promise<number>;
   /** One result per key, in order; null for keys never written. `features` narrows the values returned. */

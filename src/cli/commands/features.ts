@@ -4,12 +4,14 @@
  *
  * Where the definitions come from: a TypeScript or JavaScript module exporting feature views (each export a view,
  * or an array of views), given by `--defs FILE`, else `$BATON_FEATURES`, else `features.ts` in the project folder
- * (`--cwd`, default the current directory). The online store is the embedded SQLite one: `--online PATH`, else
- * `$BATON_ONLINE`, else `.baton/online.db` in the project folder.
+ * (`--cwd`, default the current directory). The online store: `--online URL`, else `$BATON_ONLINE`, else
+ * `.baton/online.db` in the project folder — a file path (or `sqlite:PATH`) is the embedded SQLite store,
+ * `redis://HOST:PORT/DB` a Redis server shared by every machine (composition/adapters.ts opens either).
  */
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { Option, type Command } from 'commander';
+import { openOnlineStore } from '../../composition/adapters.ts';
 import type { Platform } from '../../composition/platform.ts';
 import { BatonError } from '../../errors.ts';
 import type { FeatureView } from '../../features/definitions.ts';
@@ -17,7 +19,6 @@ import { loadFeatureViews } from '../../features/load-views.ts';
 import { getOnlineFeatures, materialize, ONLINE_PATH, startFeatureServer, type MaterializeResult } from '../../features/online/index.ts';
 import type { OnlineStore } from '../../ports/online.ts';
 import { sharedOfflineEngine } from '../../runtime/offline-engine.ts';
-import { SqliteOnlineStore } from '../../stores/online/sqlite/store.ts';
 import { c, table, when } from '../format.ts';
 
 type WithPlatform = (fn: (p: Platform) => Promise<void>) => Promise<void>;
@@ -40,17 +41,12 @@ function defsFile(p: Platform, o: Common): string {
   throw new BatonError('usage', `Which feature views? Pass --defs FILE (a .ts or .js module exporting feature views), set BATON_FEATURES, or put them in ${show(fallback)}.`);
 }
 
-function onlinePath(p: Platform, o: Common): string {
-  return resolve(o.online ?? (process.env.BATON_ONLINE || join(p.config.cwd, '.baton', 'online.db')));
-}
-
-/** Loads the views and opens the online store; closes the store when `fn` ends. */
-async function withFeatures(p: Platform, o: Common, fn: (views: FeatureView[], online: OnlineStore, path: string) => Promise<void>): Promise<void> {
+/** Loads the views and opens the online store (--online, else the platform's: BATON_ONLINE or .baton/online.db); closes it when `fn` ends. */
+async function withFeatures(p: Platform, o: Common, fn: (views: FeatureView[], online: OnlineStore) => Promise<void>): Promise<void> {
   const views = await loadFeatureViews(defsFile(p, o));
-  const path = onlinePath(p, o);
-  const online = SqliteOnlineStore.open({ path });
+  const online = await openOnlineStore(o.online || p.config.online);
   try {
-    await fn(views, online, path);
+    await fn(views, online);
   } finally {
     await online.close();
   }
@@ -118,7 +114,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
   const common = (cmd: Command): Command =>
     cmd
       .option('--defs <file>', 'module exporting the feature views (default: $BATON_FEATURES, else features.ts in the project folder)')
-      .option('--online <path>', 'online store SQLite file (default: $BATON_ONLINE, else .baton/online.db)');
+      .option('--online <url>', 'online store: a SQLite file, or redis://HOST:PORT/DB (default: $BATON_ONLINE, else .baton/online.db)');
 
   common(features.command('list').description('the views: version, entities, source, TTL, features, online state'))
     .option('--json', 'JSON lines')
@@ -180,7 +176,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .action(async (o: Common & { port: number; host: string }) => {
       await withPlatform((p) =>
-        withFeatures(p, o, async (views, online, path) => {
+        withFeatures(p, o, async (views, online) => {
           const server = await startFeatureServer({ online, views, port: o.port, host: o.host }).catch((err: unknown) => {
             const code = (err as { code?: string }).code;
             if (code === 'EADDRINUSE') throw new BatonError('usage', `Port ${o.port} on ${o.host} is in use. Pick another with --port N (0 picks a free one).`, { cause: err });
@@ -189,7 +185,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
           });
           const stopped = stopSignal();
           try {
-            out(`${c.green('serving')} ${views.length} feature view(s) at ${c.bold(`${server.url}${ONLINE_PATH}`)} ${c.gray(`(online store ${show(path)}; Ctrl-C stops)`)}`);
+            out(`${c.green('serving')} ${views.length} feature view(s) at ${c.bold(`${server.url}${ONLINE_PATH}`)} ${c.gray(`(online store ${/^\w+:\/\//.test(online.location) ? online.location : show(online.location)}; Ctrl-C stops)`)}`);
             for (const v of views) out(`  ${v.name}@${short(v.version)}  ${await onlineState(online, v)}`);
             const example = views[0]!;
             const body = JSON.stringify({ features: [`${example.name}:${Object.keys(example.features)[0]}`], entities: [Object.fromEntries(example.joinKeys.map((k) => [k, '…']))] });

@@ -7,7 +7,8 @@
  * `(req, res)` function that can be mounted in any server.
  *
  * Errors answer `{ error: { code, message } }`: 400 for bad JSON or a bad request (`data_invalid`), 404 for unknown
- * or not-materialized views and other paths, 405 for other methods, 413 for bodies over 1 MiB, 500 otherwise.
+ * or not-materialized views and other paths, 405 for other methods, 413 for bodies over 1 MiB, 503 when the online
+ * store fails (unreachable), 500 otherwise.
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,7 +72,8 @@ function parse(text: string): { features: string[]; entities: Record<string, unk
   return { features: b.features as string[], entities: b.entities as Record<string, unknown>[], fullFeatureNames: b.fullFeatureNames as boolean | undefined };
 }
 
-const STATUS: Partial<Record<string, number>> = { data_invalid: 400, not_found: 404 };
+/** 503 for `store`: the online store is unreachable (e.g. Redis down) — the request may succeed once it is back. */
+const STATUS: Partial<Record<string, number>> = { data_invalid: 400, not_found: 404, store: 503 };
 
 /** The request handler, mountable in any node:http server. */
 export function onlineFeatureHandler({ online, views }: FeatureServerOptions): RequestListener {

@@ -30,7 +30,7 @@ export interface MaterializeOptions {
   now?: number | Date;
   /** Ignore the watermark and read the whole source. @default false */
   full?: boolean;
-  /** Rows per store write (one transaction each). @default 10000 */
+  /** Rows per store write (one transaction in SQLite; pipelined in Redis). @default 10000 */
   batchSize?: number;
 }
 

@@ -17,6 +17,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BatonError, messageOf } from '../../../errors.ts';
 import type { OnlineRow, OnlineStore, OnlineValue, StoredValues, ViewState } from '../../../ports/online.ts';
+import { checkRow, checkWatermark } from '../rows.ts';
 
 export interface SqliteOnlineOptions {
   /** @default '.baton/online.db'; ':memory:' for a throwaway store */
@@ -42,6 +43,7 @@ interface ViewRow {
 }
 
 export class SqliteOnlineStore implements OnlineStore {
+  readonly location: string;
   private readonly ids = new Map<string, number>();
   private closed = false;
   private readonly stmt: {
@@ -60,6 +62,7 @@ export class SqliteOnlineStore implements OnlineStore {
     private readonly db: Database.Database,
     readonly file: string,
   ) {
+    this.location = file;
     this.stmt = {
       view: db.prepare('SELECT id, version, watermark FROM online_views WHERE name = ?'),
       insertView: db.prepare('INSERT INTO online_views (name, version) VALUES (?, ?)'),
@@ -153,7 +156,7 @@ export class SqliteOnlineStore implements OnlineStore {
 
   setWatermark(view: string, version: string, ts: number): Promise<void> {
     return this.run(() => {
-      if (!Number.isFinite(ts)) throw new BatonError('data_invalid', `Watermark for view "${view}" must be a finite epoch-millisecond number, got ${ts}.`);
+      checkWatermark(view, ts);
       const id = this.ensureTx.immediate(view, version);
       this.ids.set(view, id);
       this.stmt.setWatermark.run(Math.trunc(ts), id);
@@ -184,15 +187,6 @@ export class SqliteOnlineStore implements OnlineStore {
       return Promise.reject(storeError(this.file, err));
     }
   }
-}
-
-function checkRow(view: string) {
-  return (r: OnlineRow, i: number): void => {
-    const bad = (what: string) => new BatonError('data_invalid', `Online write to "${view}", row ${i}: ${what}.`);
-    if (!Array.isArray(r.key) || r.key.length === 0 || !r.key.every((k) => typeof k === 'string')) throw bad('key must be a non-empty array of strings (the join-key values)');
-    if (typeof r.ts !== 'number' || !Number.isFinite(r.ts)) throw bad(`ts must be epoch milliseconds, got ${String(r.ts)}`);
-    if (typeof r.values !== 'object' || r.values === null || Array.isArray(r.values)) throw bad('values must be an object of feature → value');
-  };
 }
 
 function storeError(file: string, err: unknown): BatonError {
