@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: trains and compares weather classifiers with Baton, embedded in this process (tuning one of them
- * with TPE and median pruning), registers the winner and promotes it to champion through a gate, then says where
- * the results are and how to look at them. Everything is stored under .baton/ in the current directory; run it twice
+ * with TPE and median pruning); the workflow registers the winner (task weather.register) and this script promotes
+ * it to champion through a gate, then says where the results are and how to look at them. Everything is stored under .baton/ in the current directory; run it twice
  * and the second run is served entirely from the cache.
  *
  *   npm run demo                       # default executor (worker processes)
@@ -15,7 +15,7 @@ import { c, duration, table } from '../src/cli/format.ts';
 import { Progress } from '../src/cli/progress.ts';
 import { messageOf } from '../src/errors.ts';
 import { decodeShallow } from '../src/values/codec.ts';
-import pipeline, { TUNED_CANDIDATE } from './weather/pipeline.ts';
+import pipeline, { MODEL_NAME, TUNED_CANDIDATE } from './weather/pipeline.ts';
 import { interruptible } from '../src/cli/interrupt.ts';
 
 type Summary = NonNullable<(typeof pipeline)['__output']>;
@@ -55,7 +55,7 @@ async function demo(platform: Platform): Promise<number> {
 
   const explore = (): void => {
     out(c.bold('Explore'));
-    out(`  npx baton show ${runId}                 ${c.gray('# the graph: states, durations, cache hits')}`);
+    out(`  npx baton show ${runId}                 ${c.gray('# the graph: states, durations, cache hits, models')}`);
     out(`  npx baton logs ${runId}                 ${c.gray('# what every task printed')}`);
     out(`  npx baton logs ${runId} 'weather.train[0]'  ${c.gray('# one task')}`);
     out(`  npx baton runs                                       ${c.gray('# every run in this folder')}`);
@@ -119,27 +119,26 @@ async function demo(platform: Platform): Promise<number> {
   out(`  model    ${show(modelPath)} ${c.gray(`(${(best.model.size / 1024).toFixed(1)} KiB, JSON)`)}`);
   out();
 
-  // The winner goes to the model registry and becomes `champion` only through a gate: it must not be worse on
-  // macro-F1 than the current champion (a later run with a worse winner is refused and recorded as such).
-  const registered = await platform.models.register('weather-classifier', {
-    artifact: best.model,
-    flavor: 'js',
-    metrics: { macroF1: best.metrics.macroF1, accuracy: best.metrics.accuracy },
-    tags: { kind: best.kind, candidate: best.name, run: runId },
-    registrationId: `weather:${best.model.sha256}`,
-  });
+  // The workflow registered the winner (weather.register). A cached register task registered nothing new: its
+  // output is the registration of the run that trained, whose version stands. The version becomes `champion` only
+  // through a gate: not worse on macro-F1 than the current champion (a worse winner is refused, and recorded).
+  const registered = await platform.models.registered(summary.model);
+  const ref = `${MODEL_NAME}@${registered.version}`;
+  const by = registered.lineage?.runId;
+  const origin = `  registered by ${registered.lineage?.nodeId ?? 'weather.register'} ${by === runId ? 'in this run' : `in run ${by} (this run reused its result from the cache)`}`;
   try {
-    const promoted = await platform.models.promote('weather-classifier', registered.version, {
+    const promoted = await platform.models.promote(MODEL_NAME, registered.version, {
       gate: { metrics: [{ name: 'macroF1', direction: 'maximize', minDelta: 0 }] },
       reason: `winner of run ${runId}`,
     });
     const verb = promoted.status === 'unchanged' ? 'is already' : 'is now';
-    out(`${c.bold('Registry')}: weather-classifier@${registered.version} ${verb} ${c.green('champion')} ${c.gray('(gate: macro-F1 not worse than the previous champion)')}`);
+    out(`${c.bold('Registry')}: ${ref} ${verb} ${c.green('champion')} ${c.gray('(gate: macro-F1 not worse than the previous champion)')}`);
   } catch (err) {
     if (!(err instanceof GateRefused)) throw err;
-    out(`${c.bold('Registry')}: weather-classifier@${registered.version} registered; the gate kept the current champion: ${err.message.split('\n')[0]}`);
+    out(`${c.bold('Registry')}: ${ref} registered; the gate kept the current champion: ${err.message.split('\n')[0]}`);
   }
-  out(c.gray('  npx baton models show weather-classifier@champion'));
+  out(c.gray(origin));
+  out(c.gray(`  npx baton models show ${MODEL_NAME}@champion   # metrics, lineage (run, task, code, inputs), alias history`));
   out();
   explore();
   return 0;

@@ -1,7 +1,8 @@
 // Registering models from inside tasks (ctx.models.register), on SQLite and PostgreSQL, with the inline and
 // processes executors: one version per successful attempt, linked to its run, task attempt, code hash and the
 // dataset it read; a failed attempt registers nothing and its successful retry registers once; a cache hit
-// registers nothing; misuse fails the task with the fix; `baton models show` names the producing task.
+// registers nothing; misuse fails the task with the fix; `baton models show` names the producing task; `baton show`
+// and the client's `run.models()` list a run's versions.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Platform } from '../src/composition/platform.ts';
 import type { PlatformConfig } from '../src/composition/config.ts';
+import { Client } from '../src/client/index.ts';
 import { taskCodeHash } from '../src/engine/cache-key.ts';
 import { orderForLocks } from '../src/engine/runner.ts';
 import { BatonError } from '../src/errors.ts';
@@ -237,6 +239,56 @@ test('baton models show names the workflow, task and attempt that registered a v
     assert.match(show.stdout, new RegExp(`producer {2}workflow mt-flow, task mt\\.train, attempt 2 succeeded \\d{4}-\\d\\d-\\d\\d [\\d:]{8} \\(run ${runId} succeeded\\)`));
     assert.match(show.stdout, /inputs {4}mt-points@1 \([0-9a-f]{12}\)/);
     assert.match(show.stdout, /signature input \(data: object, failUntil: integer, mode: "model" \| "dir" \| "path"\) → output \(model: object, slope: number\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('baton show and run.models() list the versions a run registered; a cache hit lists the version it reused', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-show-models-'));
+  const flags = ['--store', `sqlite:${join(dir, 'baton.db')}`, '--artifacts', `file:${join(dir, 'artifacts')}`];
+  try {
+    const t = await tempPlatform({ store: `sqlite:${join(dir, 'baton.db')}`, artifacts: `file:${join(dir, 'artifacts')}` });
+    const ids = { trained: '', cached: '', other: '', none: '' };
+    try {
+      const p = t.platform;
+      const data = await points(t);
+      ids.trained = (await p.run(cachedFlow, { data })).runId;
+      ids.cached = (await p.run(cachedFlow, { data })).runId;
+      ids.other = (await p.run(modelFlow, { data })).runId;
+      ids.none = (await p.run(modelFlow, { data, failUntil: 9 })).runId;
+      await p.models.promote('mt-linear', 1);
+      await p.models.setAlias('mt-linear', 'challenger', 2);
+
+      const client = new Client(p);
+      const versionsOf = async (id: string) => (await (await client.run(id)).models()).map((v) => [`${v.name}@${v.version}`, v.lineage?.runId, v.lineage?.nodeId]);
+      assert.deepEqual(await versionsOf(ids.trained), [['mt-linear@1', ids.trained, 'train-cached']]);
+      assert.deepEqual(await versionsOf(ids.cached), [], 'a cache hit registers nothing');
+      assert.deepEqual(await versionsOf(ids.other), [['mt-linear@2', ids.other, 'mt.train']]);
+      assert.deepEqual(await versionsOf(ids.none), [], 'a failed run registers nothing');
+    } finally {
+      await t.dispose();
+    }
+
+    const bin = new URL('../bin/baton.mjs', import.meta.url).pathname;
+    const baton = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [bin, ...flags, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    /** The lines of the models table under the graph (none when the section is absent). */
+    const modelLines = (stdout: string) => stdout.split('\nmodels\n')[1]?.trim().split('\n').map((l) => l.trim().split(/ {2,}/)) ?? [];
+    assert.deepEqual(modelLines(baton('show', ids.trained)), [['model', 'node', 'aliases', 'registered by'], ['mt-linear@1', 'train-cached', 'champion', 'attempt 1']]);
+    assert.deepEqual(modelLines(baton('show', ids.cached)).slice(1), [['mt-linear@1', 'train-cached', 'champion', `run ${ids.trained} (cache hit)`]]);
+    assert.deepEqual(modelLines(baton('show', ids.other)).slice(1), [['mt-linear@2', 'mt.train', 'challenger', 'attempt 1']]);
+    assert.deepEqual(modelLines(baton('show', ids.none)), [], 'no models section for a run without models');
+
+    type ShowModel = { name: string; version: number; node: string; aliases: string[]; cachedFrom?: string; registrationId: string };
+    const json = (id: string) => (JSON.parse(baton('show', id, '--json')) as { models: ShowModel[] }).models;
+    const [own] = json(ids.trained);
+    assert.deepEqual([own?.name, own?.version, own?.node, own?.aliases, own?.cachedFrom, own?.registrationId], ['mt-linear', 1, 'train-cached', ['champion'], undefined, `${ids.trained}/train-cached/1/mt-linear`]);
+    assert.deepEqual(json(ids.cached).map((m) => [m.version, m.node, m.cachedFrom]), [[1, 'train-cached', `${ids.trained}/train-cached`]]);
+    assert.deepEqual(json(ids.none), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,8 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPlatform, type Platform, type RunOutcome } from '../../src/composition/index.ts';
 import { workflow } from '../../src/sdk/index.ts';
+import { taskCodeHash } from '../../src/engine/cache-key.ts';
+import { loadModel } from '../../src/models/index.ts';
+import { artifactAccess } from '../../src/runtime/artifact-access.ts';
 import { decodeShallow } from '../../src/values/codec.ts';
-import pipeline, { DEFAULT_CANDIDATES, REQUIRED_COLUMNS, STUDY_ID, TUNED_CANDIDATE, VALIDATION_FRACTION, WeatherParams, load, rankCandidates, validate } from './pipeline.ts';
+import { featureRows } from './lib/classifier.ts';
+import { evaluate } from './lib/metrics.ts';
+import pipeline, { DEFAULT_CANDIDATES, MODEL_NAME, REQUIRED_COLUMNS, STUDY_ID, TUNED_CANDIDATE, VALIDATION_FRACTION, WeatherParams, load, rankCandidates, register, validate } from './pipeline.ts';
 
 /** Trials of the default study. */
 const TRIALS = WeatherParams.parse({}).tuneTrials;
@@ -82,6 +87,33 @@ test('the split and every model are stored as artifacts, with lineage', async ()
   assert.ok(reads('weather.train[').includes(splitHandle.sha256), 'train tasks read the split');
 });
 
+test('the winner is registered from inside the workflow, with its metrics, tags, lineage and the data it read', async () => {
+  const { best, model: registration } = summary;
+  const v = await platform.models.registered(registration);
+  assert.deepEqual([v.name, v.version, v.flavor], [MODEL_NAME, 1, 'js']);
+  assert.deepEqual(v.lineage, { runId: first.runId, nodeId: 'weather.register', attempt: 1, codeHash: taskCodeHash(register.definition).hash });
+  assert.deepEqual(v.metrics, { macroF1: best.metrics.macroF1, accuracy: best.metrics.accuracy });
+  assert.deepEqual(v.tags, { kind: best.kind, candidate: best.name });
+  assert.deepEqual((await platform.models.ofRun(first.runId)).map((x) => x.registrationId), [registration.registrationId], 'one version for the run');
+
+  // Its inputs are what the register task read: the split (the data) and the winner's trained model.
+  const nodes = await platform.store.getNodes(first.runId);
+  const splitSha = (JSON.parse(nodes.find((n) => n.id === 'weather.split')!.output!.json!) as { split: { sha256: string } }).split.sha256;
+  assert.deepEqual((await platform.models.show(`${MODEL_NAME}@1`)).inputs.map((i) => i.sha256).sort(), [splitSha, best.model.sha256].sort());
+  const signature = v.signature as { input: { properties: Record<string, unknown> }; output: { properties: { weather: { enum: string[] } } } };
+  assert.deepEqual(signature.output.properties.weather.enum, summary.data.labels);
+
+  // The artifact is a saved js model: loaded back, it predicts the test days as weather.evaluate scored them.
+  assert.equal(registration.artifact.$artifact, 'dir');
+  const modelDir = await artifactAccess(platform.artifacts, async () => dir).dirPath(registration.artifact as Extract<typeof registration.artifact, { $artifact: 'dir' }>);
+  const model = await loadModel(modelDir);
+  const split = JSON.parse((await platform.artifacts.read(splitSha)).toString('utf8')) as { featureNames: string[]; labels: string[]; test: { X: number[][]; y: number[] } };
+  assert.deepEqual(Object.keys(signature.input.properties), split.featureNames);
+  const predicted = (await model.predict(featureRows(split.featureNames, split.test.X))).weather as string[];
+  const e = evaluate(split.test.y, predicted.map((l) => split.labels.indexOf(l)), split.labels.length);
+  assert.deepEqual([e.macroF1, e.accuracy], [best.metrics.macroF1, best.metrics.accuracy]);
+});
+
 test('logreg is tuned by a TPE study with median pruning on a validation fold, and its best params are a candidate', async () => {
   const { study, data } = summary;
   assert.ok(study, 'the summary has the study');
@@ -125,10 +157,15 @@ test('a second run is served entirely from the cache', async () => {
   const second = await platform.run(pipeline, {});
   assert.equal(second.status, 'succeeded', second.error);
   const tasks = (await platform.store.getNodes(second.runId)).filter((n) => n.spec.kind === 'task');
-  // load, validate, features, split, select; train + evaluate per candidate; the fold, the trials, the tuned candidate.
-  assert.equal(tasks.length, 5 + 2 * DEFAULT_CANDIDATES.length + 1 + TRIALS + 3);
+  // load, validate, features, split, select, register; train + evaluate per candidate; the fold, the trials, the tuned candidate.
+  assert.equal(tasks.length, 6 + 2 * DEFAULT_CANDIDATES.length + 1 + TRIALS + 3);
   assert.deepEqual(tasks.filter((n) => !n.cachedFrom).map((n) => n.id), [], 'tasks that were not cached');
   assert.equal(second.output?.hash, first.output?.hash);
+  // The cached register task registered nothing: its output is the first run's registration, whose version stands.
+  assert.deepEqual(await platform.models.ofRun(second.runId), []);
+  const out = (await decodeShallow(second.output!, platform.artifacts)) as Summary;
+  assert.equal(out.model.registrationId, summary.model.registrationId);
+  assert.deepEqual((await platform.models.versions(MODEL_NAME)).map((v) => [v.version, v.lineage?.runId]), [[1, first.runId]]);
 });
 
 test('a different seed reuses loading and features but re-splits and retrains; tuneTrials 0 skips tuning', async () => {
@@ -142,6 +179,9 @@ test('a different seed reuses loading and features but re-splits and retrains; t
   const out = (await decodeShallow(run.output!, platform.artifacts)) as Summary;
   assert.equal(out.study, null);
   assert.deepEqual(out.candidates.map((c) => c.name).sort(), ['naive-bayes', 'tree maxDepth=4']);
+  // Another winner, another version, linked to this run.
+  const v = await platform.models.registered(out.model);
+  assert.deepEqual([v.version, v.lineage?.runId, v.tags.candidate], [2, run.runId, out.best.name]);
 });
 
 test('missing columns fail the validate task with a clear message', async () => {

@@ -6,7 +6,7 @@
  *     → train every candidate in parallel (map) → evaluate each on the test split (map)
  *     ∥ tune logistic regression (TPE + median pruning, trials scored on a validation fold cut from the train split,
  *       never on the test split) → train and evaluate its best params as one more candidate, "logreg tuned"
- *     → pick the best candidate by macro-F1
+ *     → pick the best candidate by macro-F1 → register it as model "weather-classifier" (flavor 'js')
  *
  * Large values (rows, features, the split, every trained model) are stored as artifacts and passed as file handles;
  * only small summaries travel inline. Every task is deterministic given its input, so a second run is all cache hits.
@@ -14,7 +14,8 @@
  * Run it: npx baton run examples/weather/pipeline.ts --param seed=7 --param testFraction=0.25 [--param tuneTrials=0]
  * (or `npm run demo`, which runs it with a progress display and a short report); `npx baton study RUN` shows the study.
  */
-import { file, float, map, medianPruner, task, tpe, tune, workflow, z, type FileHandle, type Ref, type TaskContext } from '../../src/sdk/index.ts';
+import { file, float, map, medianPruner, modelRegistration, task, tpe, tune, workflow, z, type FileHandle, type Ref, type TaskContext } from '../../src/sdk/index.ts';
+import { featureRows, weatherClassifier } from './lib/classifier.ts';
 import { WEATHER_LABELS, holdOutLast, loadWeatherCsv, makeFeatures, splitTrainTest, validateColumns, type Dataset, type FeatureSet, type TrainTestSplit } from './lib/data.ts';
 import { evaluate, majorityClass } from './lib/metrics.ts';
 import { DEFAULT_PARAMS, MODEL_KINDS, predict, trainModel, type ModelKind, type SerializedModel } from './lib/models.ts';
@@ -350,6 +351,36 @@ export const select = task({
   },
 });
 
+/** The registered model's name: `npx baton models show weather-classifier@champion`. */
+export const MODEL_NAME = 'weather-classifier';
+
+export const register = task({
+  name: 'weather.register',
+  description: 'Registers the winner as a version of model "weather-classifier" (a saved js model), once it reproduces its test scores.',
+  input: z.object({ best: EvaluatedSchema, split: file() }),
+  output: z.object({ model: modelRegistration() }),
+  run: async ({ best, split: handle }, ctx) => {
+    const [data, trained] = await Promise.all([readJson<SplitFile>(ctx, handle), readJson<SerializedModel>(ctx, best.model)]);
+    const { featureNames, labels } = data;
+    const model = weatherClassifier({ model: trained, featureNames, labels }, { candidate: best.name, params: best.params });
+    // What is registered is what was evaluated: the wrapped model must score the test split as weather.evaluate did.
+    const predicted = (await model.predict(featureRows(featureNames, data.test.X))).weather as string[];
+    const e = evaluate(data.test.y, predicted.map((label) => labels.indexOf(label)), labels.length);
+    if (Math.abs(e.macroF1 - best.metrics.macroF1) > 1e-12 || Math.abs(e.accuracy - best.metrics.accuracy) > 1e-12) {
+      throw new Error(`The model to register (${best.name}) scores macro-F1 ${e.macroF1} and accuracy ${e.accuracy} on the test split, but weather.evaluate measured ${best.metrics.macroF1} and ${best.metrics.accuracy}. Check that weather-classifier (lib/classifier.ts) predicts as lib/models.ts does.`);
+    }
+    const registration = await ctx.models.register(MODEL_NAME, model, {
+      metrics: { macroF1: best.metrics.macroF1, accuracy: best.metrics.accuracy },
+      tags: { kind: best.kind, candidate: best.name },
+      // The model's own inputs and output (this task's types describe the task, not the model).
+      signature: { input: z.object(Object.fromEntries(featureNames.map((f) => [f, z.number()]))), output: z.object({ weather: z.enum(labels as [string, ...string[]]) }) },
+      description: `Seattle weather (${labels.join(', ')}) from the day's measurements and yesterday's weather; the best of the candidates by test macro-F1.`,
+    });
+    console.log(`registered ${best.name} as ${MODEL_NAME} (${registration.registrationId})`);
+    return { model: registration };
+  },
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // The workflow
 
@@ -407,11 +438,14 @@ export default workflow(
       const model = train.with({ id: 'weather.train-tuned' })({ split: sp.split, candidate: tuned.candidate, seed });
       tuning = { study: tuned.study, evaluated: evaluateModel.with({ id: 'weather.evaluate-tuned' })({ split: sp.split, trained: model }) };
     }
-    return select({
+    const s = select({
       evaluated,
       baseline: sp.baseline,
       data: { rows: valid.count, nTrain: sp.nTrain, nTest: sp.nTest, classCounts: valid.classCounts },
       tuning,
     });
+    const registered = register({ best: s.best, split: sp.split });
+    // The summary, and the winner's registration (`platform.models.registered(summary.model)` gives its version).
+    return { best: s.best, candidates: s.candidates, baseline: s.baseline, beatsBaseline: s.beatsBaseline, data: s.data, study: s.study, model: registered.model };
   },
 );

@@ -20,7 +20,7 @@ import type { RunStatus } from '../ports/metadata.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
 import { parseParams, parsePools } from './params.ts';
 import { Progress } from './progress.ts';
-import { renderRun } from './show.ts';
+import { renderRun, runModels } from './show.ts';
 import { datasetCommands } from './commands/datasets.ts';
 import { featureCommands } from './commands/features.ts';
 import { trackingCommands } from './commands/tracking.ts';
@@ -129,21 +129,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('show')
-    .description('show a run: its graph with states, durations and attempts')
+    .description('show a run: its graph with states, durations and attempts, and the model versions it registered')
     .argument('<run>', 'run id (or a unique prefix)')
-    .option('--json', 'the run, its nodes and attempts as JSON')
+    .option('--json', 'the run, its nodes, attempts and model versions as JSON')
     .action(async (id: string, o: { json?: boolean }) => {
       await withPlatform(g(), {}, async (p) => {
         const runId = await p.resolveRunId(id);
         const run = (await p.store.getRun(runId))!;
         const [nodes, attempts] = await Promise.all([p.store.getNodes(runId), p.store.getAttempts(runId)]);
-        if (o.json) return out(JSON.stringify({ run, nodes, attempts }, null, 2));
+        const models = await runModels(p.store, runId, nodes);
+        if (o.json) return out(JSON.stringify({ run, nodes, attempts, models }, null, 2));
         let alive: boolean | undefined;
         if (run.status === 'running' && run.owner) {
           const [e] = await p.store.getEngines([run.owner]);
           alive = !!e && (e.host !== hostname() || isProcessAlive(e.pid));
         } else if (run.status === 'running') alive = false;
-        out(renderRun(run, nodes, alive));
+        out(renderRun(run, nodes, alive, models));
       });
     });
 

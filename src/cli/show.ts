@@ -1,8 +1,11 @@
 /**
  * `baton show RUN`: the run's graph with each node's state, duration, attempts and cache hits. Map items are
- * nested under their map; a large map is summarised (counts per state) and lists only its failed items.
+ * nested under their map; a large map is summarised (counts per state) and lists only its failed items. Under the
+ * graph, the model versions the run's tasks registered, and those its cache hits stand for (a cached task
+ * registers nothing: the version of the run that computed it stands).
  */
-import type { NodeRecord, RunRecord } from '../ports/metadata.ts';
+import type { MetadataStore, NodeRecord, RunRecord } from '../ports/metadata.ts';
+import type { ModelVersionRecord } from '../ports/registry.ts';
 import type { Binding } from '../sdk/refs.ts';
 import { specDeps } from '../sdk/build.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
@@ -28,7 +31,58 @@ function displayDeps(n: NodeRecord, kinds: Map<string, string>): string[] {
   return [...out];
 }
 
-export function renderRun(run: RunRecord, nodes: NodeRecord[], engineAlive: boolean | undefined): string {
+/** A model version listed by `baton show`, with its aliases now. */
+export interface RunModel extends ModelVersionRecord {
+  /** The node of this run that registered it, or whose cache hit reused the task that did. */
+  node: string;
+  aliases: string[];
+  /** For a cache hit: `RUN/NODE` of the task that registered the version (this run registered nothing there). */
+  cachedFrom?: string;
+}
+
+/**
+ * The versions a run's tasks registered, then those registered by the tasks its cache hits reused (one query per
+ * run reused from), each with its aliases; in registration order.
+ */
+export async function runModels(store: Pick<MetadataStore, 'getModelVersionsOfRun' | 'getModelAliases'>, runId: string, nodes: readonly NodeRecord[]): Promise<RunModel[]> {
+  const found: { v: ModelVersionRecord; node: string; cachedFrom?: string }[] = (await store.getModelVersionsOfRun(runId)).map((v) => ({ v, node: v.lineage?.nodeId ?? '?' }));
+  // Cache hits by the run they reused: `cachedFrom` is RUN/NODE, and node ids may contain "/".
+  const reused = new Map<string, Map<string, string>>();
+  for (const n of nodes) {
+    if (!n.cachedFrom || n.spec.kind !== 'task') continue;
+    const slash = n.cachedFrom.indexOf('/');
+    const [from, fromNode] = [n.cachedFrom.slice(0, slash), n.cachedFrom.slice(slash + 1)];
+    let m = reused.get(from);
+    if (!m) reused.set(from, (m = new Map()));
+    m.set(fromNode, n.id);
+  }
+  for (const [from, byNode] of reused) {
+    for (const v of await store.getModelVersionsOfRun(from)) {
+      const node = byNode.get(v.lineage?.nodeId ?? '');
+      if (node !== undefined) found.push({ v, node, cachedFrom: `${from}/${v.lineage!.nodeId!}` });
+    }
+  }
+  const aliases = new Map<string, Map<number, string[]>>();
+  for (const name of new Set(found.map((f) => f.v.name))) {
+    const byVersion = new Map<number, string[]>();
+    for (const a of await store.getModelAliases(name)) byVersion.set(a.version, [...(byVersion.get(a.version) ?? []), a.alias]);
+    aliases.set(name, byVersion);
+  }
+  return found.map(({ v, node, cachedFrom }) => ({ ...v, node, aliases: aliases.get(v.name)?.get(v.version) ?? [], ...(cachedFrom ? { cachedFrom } : {}) }));
+}
+
+/** The models table under the graph: `name@version`, the node, its aliases, and for a cache hit who registered it. */
+export function renderModels(models: readonly RunModel[]): string {
+  const rows = models.map((m) => [
+    `${m.name}@${m.version}`,
+    m.node,
+    m.aliases.length ? c.cyan(m.aliases.join(', ')) : c.gray('-'),
+    m.cachedFrom ? c.gray(`run ${m.cachedFrom.slice(0, m.cachedFrom.indexOf('/'))} (cache hit)`) : `attempt ${m.lineage?.attempt ?? '?'}`,
+  ]);
+  return `${c.bold('models')}\n${table(rows, ['model', 'node', 'aliases', 'registered by'])}`;
+}
+
+export function renderRun(run: RunRecord, nodes: NodeRecord[], engineAlive: boolean | undefined, models: readonly RunModel[] = []): string {
   const byParent = new Map<string, NodeRecord[]>();
   for (const n of nodes) {
     const p = n.spec.parent ?? '';
@@ -70,5 +124,6 @@ export function renderRun(run: RunRecord, nodes: NodeRecord[], engineAlive: bool
     }
   };
   for (const n of byParent.get('') ?? []) visit(n, 0);
-  return `${head.join('\n')}\n\n${table(rows, ['node', 'state', 'task', 'took', 'attempts', 'inputs'])}`;
+  const graph = `${head.join('\n')}\n\n${table(rows, ['node', 'state', 'task', 'took', 'attempts', 'inputs'])}`;
+  return models.length ? `${graph}\n\n${renderModels(models)}` : graph;
 }

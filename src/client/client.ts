@@ -13,6 +13,7 @@ import { openPlatform, type Platform } from '../composition/platform.ts';
 import type { PlatformConfig } from '../composition/config.ts';
 import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { AttemptRecord, EventRecord, MetadataStore, NodeRecord, NodeState, RunRecord, RunStatus } from '../ports/metadata.ts';
+import type { ModelVersionRecord } from '../ports/registry.ts';
 import type { Task, TaskDefinition } from '../sdk/task.ts';
 import type { Workflow } from '../sdk/workflow.ts';
 import { decodeValue } from '../values/codec.ts';
@@ -287,6 +288,16 @@ export class RunHandle<O = unknown> {
   /** The run's event log, oldest first. */
   events(): Promise<EventRecord[]> {
     return this.client.store.getEvents(this.id);
+  }
+
+  /**
+   * The model versions the run's tasks registered (`ctx.models.register`), in registration order; each names its
+   * node and attempt in `lineage`. A task answered from the cache registered nothing: its registration (in its
+   * output) is the version of the run that computed it (`platform.models.registered(output.model)`, or
+   * `(await task.origin())` and that run's `models()`).
+   */
+  models(): Promise<ModelVersionRecord[]> {
+    return this.client.platform.models.ofRun(this.id);
   }
 }
 

@@ -10,5 +10,6 @@
 export { Client, RunHandle, TaskHandle } from './client.ts';
 export type { AnyWorkflow, ClientOptions, Lineage, RunQuery, WorkflowOutput } from './client.ts';
 export type { AttemptRecord, EventRecord, NodeState, RunStatus } from '../ports/metadata.ts';
+export type { ModelVersionRecord } from '../ports/registry.ts';
 export { BatonError } from '../errors.ts';
 export type { StudyView, TrialRow } from '../studies/read.ts';
