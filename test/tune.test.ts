@@ -113,6 +113,22 @@ test('the median pruner stops bad trials from what they report with ctx.report',
   }
 });
 
+test('successive halving (ASHA) promotes only the top third of the trials past each rung', async () => {
+  const { platform, dispose } = await tempPlatform();
+  try {
+    const r = await platform.run(pruneFlow, { pruner: 'asha' });
+    assert.equal(r.status, 'succeeded', r.error);
+    const out = await outputOf<StudyResult<{ lr: number }, number>>(platform, r.runId);
+    assert.ok(out.counts.pruned >= 8, `most trials stop at a rung (${JSON.stringify(out.counts)})`);
+    const stoppedAt = out.trials.filter((t) => t.state === 'pruned').map((t) => t.intermediate.at(-1)![0]);
+    // Rungs end at steps 1, 3 (minResource 1, η = 3): a pruned trial stops at the first report at or past a rung.
+    assert.ok(stoppedAt.every((s) => s === 1 || s === 3), `pruned at rung ends only: ${stoppedAt.join(', ')}`);
+    assert.ok(Math.abs(Math.log10(out.best.params.lr) + 2) < 0.7, `the best lr is near 0.01 (${out.best.params.lr})`);
+  } finally {
+    await dispose();
+  }
+});
+
 test('failed trials are recorded and the study goes on; a study with no completed trial fails with the first error', async () => {
   const { platform, dispose } = await tempPlatform();
   try {
