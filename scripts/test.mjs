@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startPostgres } from './services/postgres.mjs';
+import { startRedis } from './services/redis.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -35,6 +36,13 @@ if (!env.BATON_TEST_PG_URL && env.BATON_TEST_SKIP_PG !== '1') {
   pg = await startPostgres();
   env.BATON_TEST_PG_URL = pg.url;
 }
+// One redis-server for every test file (each test uses its own key prefix). Started here, a missing redis-server
+// that cannot be installed fails the run instead of letting the Redis tests skip themselves.
+let redis;
+if (!env.BATON_TEST_REDIS_URL && env.BATON_TEST_SKIP_REDIS !== '1') {
+  redis = await startRedis();
+  env.BATON_TEST_REDIS_URL = redis.url;
+}
 
 const tapDir = mkdtempSync(join(tmpdir(), 'baton-tap-'));
 const tapFile = join(tapDir, 'results.tap');
@@ -51,6 +59,7 @@ const code = await new Promise((resolve) => {
   child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
 });
 if (pg) await pg.stop();
+if (redis) await redis.stop();
 
 const tap = readFileSync(tapFile, 'utf8');
 rmSync(tapDir, { recursive: true, force: true });
