@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import type { Platform } from '../src/composition/platform.ts';
 import type { StudyResult } from '../src/sdk/index.ts';
 import { decodeShallow } from '../src/values/codec.ts';
-import { fragileFlow, pruneFlow, quadFlow } from './fixtures/tune-flows.ts';
+import { fragileFlow, pruneFlow, quadFlow, slowFlow } from './fixtures/tune-flows.ts';
+import { readStudy } from '../src/studies/read.ts';
 import { tempPlatform } from './support/platform.ts';
 
 async function outputOf<T>(p: Platform, runId: string): Promise<T> {
@@ -124,6 +125,28 @@ test('successive halving (ASHA) promotes only the top third of the trials past e
     // Rungs end at steps 1, 3 (minResource 1, η = 3): a pruned trial stops at the first report at or past a rung.
     assert.ok(stoppedAt.every((s) => s === 1 || s === 3), `pruned at rung ends only: ${stoppedAt.join(', ')}`);
     assert.ok(Math.abs(Math.log10(out.best.params.lr) + 2) < 0.7, `the best lr is near 0.01 (${out.best.params.lr})`);
+  } finally {
+    await dispose();
+  }
+});
+
+test('a cancelled study shows its interrupted trials as cancelled, and resuming finishes it', async () => {
+  const { platform, dir, dispose } = await tempPlatform();
+  try {
+    const file = new URL('./fixtures/tune-flows.ts', import.meta.url).pathname;
+    const { runId, graph } = await platform.startRun(slowFlow, { log: join(dir, 'log') }, { file });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 300);
+    assert.equal((await platform.drive(runId, slowFlow, graph, { signal: stop.signal })).status, 'cancelled');
+    const interrupted = await readStudy(platform.store, platform.artifacts, runId);
+    assert.equal(interrupted.state, 'cancelled');
+    assert.ok(interrupted.counts.cancelled >= 1, JSON.stringify(interrupted.counts));
+    assert.equal(interrupted.counts.failed, 0, 'a cancelled trial is not a failed one');
+    assert.equal((await platform.resume(runId)).status, 'succeeded');
+    const done = await readStudy(platform.store, platform.artifacts, runId);
+    assert.equal(done.trials.length, 60);
+    assert.equal(done.counts.cancelled, 0);
+    assert.equal(done.counts.complete + done.counts.pruned, 60);
   } finally {
     await dispose();
   }

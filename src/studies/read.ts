@@ -12,7 +12,8 @@ import { bestTrial, type StudySpec, type StudyTrial, type TrialOutcome } from '.
 import { decodeShallow } from '../values/codec.ts';
 
 export type TrialRow<P = Record<string, unknown>> = Omit<StudyTrial<P>, 'state'> & {
-  state: StudyTrial['state'] | 'running' | 'pending';
+  /** `cancelled`: its run was cancelled while it ran (a resume runs it again). */
+  state: StudyTrial['state'] | 'running' | 'pending' | 'cancelled';
   attempts: number;
   startedAt?: number;
   endedAt?: number;
@@ -60,7 +61,9 @@ export async function readStudy(store: MetadataStore, artifacts: ArtifactStore, 
     if (t.state === 'succeeded' && t.output) {
       const o = (await decodeShallow(t.output, artifacts)) as TrialOutcome;
       trials.push({ ...base, state: o.state, ...(o.value !== null ? { value: o.value } : {}), intermediate: o.intermediate });
-    } else if (t.state === 'failed' || t.state === 'upstream_failed' || t.state === 'cancelled' || t.state === 'skipped') {
+    } else if (t.state === 'cancelled') {
+      trials.push({ ...base, state: 'cancelled', intermediate: [] });
+    } else if (t.state === 'failed' || t.state === 'upstream_failed' || t.state === 'skipped') {
       trials.push({ ...base, state: 'failed', intermediate: [], ...(t.error ? { error: t.error } : {}) });
     } else {
       trials.push({ ...base, state: t.state === 'pending' ? 'pending' : 'running', intermediate: [] });
@@ -71,11 +74,11 @@ export async function readStudy(store: MetadataStore, artifacts: ArtifactStore, 
   const history: StudyView['history'] = [];
   let best: number | undefined;
   for (const t of trials) {
-    if (t.state === 'running' || t.state === 'pending') continue;
+    if (t.state === 'running' || t.state === 'pending' || t.state === 'cancelled') continue;
     if (t.state === 'complete' && t.value !== undefined && (best === undefined || (spec.direction === 'minimize' ? t.value < best : t.value > best))) best = t.value;
     history.push({ number: t.number, state: t.state, ...(t.value !== undefined ? { value: t.value } : {}), ...(best !== undefined ? { best } : {}) });
   }
-  const counts = { complete: 0, pruned: 0, failed: 0, running: 0, pending: 0 };
+  const counts = { complete: 0, pruned: 0, failed: 0, running: 0, pending: 0, cancelled: 0 };
   for (const t of trials) counts[t.state]++;
   const bt = b >= 0 ? trials[b]! : undefined;
   return {

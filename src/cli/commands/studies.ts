@@ -20,7 +20,7 @@ function paramsText(p: Record<string, unknown>, prefix = ''): string {
     .join(' ');
 }
 
-const trialState = (s: TrialRow['state']): string => (s === 'complete' ? c.green('complete') : s === 'pruned' ? c.yellow('pruned') : s === 'failed' ? c.red('failed') : c.blue(s));
+const trialState = (s: TrialRow['state']): string => (s === 'complete' ? c.green('complete') : s === 'pruned' || s === 'cancelled' ? c.yellow(s) : s === 'failed' ? c.red('failed') : c.blue(s));
 
 export function renderStudy(v: StudyView, options: { sort?: 'number' | 'value'; limit?: number; history?: boolean } = {}): string {
   const s = v.spec;
@@ -32,7 +32,7 @@ export function renderStudy(v: StudyView, options: { sort?: 'number' | 'value'; 
     `objective  task ${v.task}, ${s.direction} ${s.metric ?? 'its output'}`,
     `sampler    ${sampler}, seed ${String(s.seed)}`,
     `pruner     ${pruner}`,
-    `trials     ${done}/${s.trials} finished: ${v.counts.complete} complete, ${v.counts.pruned} pruned, ${v.counts.failed} failed${v.counts.running + v.counts.pending ? `; ${v.counts.running + v.counts.pending} running` : ''} (parallelism ${s.parallelism})`,
+    `trials     ${done}/${s.trials} finished: ${v.counts.complete} complete, ${v.counts.pruned} pruned, ${v.counts.failed} failed${v.counts.cancelled ? `, ${v.counts.cancelled} cancelled` : ''}${v.counts.running + v.counts.pending ? `; ${v.counts.running + v.counts.pending} running` : ''} (parallelism ${s.parallelism})`,
     v.best ? `best       #${v.best.number} ${c.bold(num(v.best.value))}  ${paramsText(v.best.params)}` : `best       ${c.gray('no complete trial yet')}`,
     '',
   ];
