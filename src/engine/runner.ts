@@ -17,6 +17,7 @@ import { BatonError, messageOf } from '../errors.ts';
 import { cacheKey, taskCodeHash, type KeyParts } from './cache-key.ts';
 import { evaluateNode, type Evaluation } from './evaluate.ts';
 import { prunerHistory } from './tune.ts';
+import { mapChildId } from './graph.ts';
 import { RunMachine, type Capacity, type Demand } from './machine.ts';
 import { backoffDelay, normalizeRetry } from './retry.ts';
 import { storedState, TERMINAL, type Phase } from './states.ts';
@@ -703,8 +704,13 @@ export class RunDriver {
     const spec = this.machine.get(nodeId).spec;
     if (spec.trial === undefined || !spec.parent) return undefined;
     const s = this.machine.get(spec.parent).spec.tune!;
-    // A pruned outcome depends on the trials the pruner compared with, so a cached one must share them.
-    const history = s.pruner ? prunerHistory(this.studies.get(spec.parent) ?? [], spec.trial, s.parallelism) : [];
+    // A pruned outcome depends on the trials the pruner compared with (0..k−p), so a cached one must share them:
+    // named by their stored outcomes' hashes, not their contents, so a key costs O(k) short strings.
+    const history: string[] = [];
+    if (s.pruner) for (let i = 0; i <= spec.trial - s.parallelism; i++) {
+      const t = this.machine.get(mapChildId(spec.parent, i));
+      history.push(t.output?.hash ?? t.phase);
+    }
     return JSON.stringify({ metric: s.metric ?? null, direction: s.direction, pruner: s.pruner ?? null, history });
   }
 

@@ -49,7 +49,8 @@ export function tune<S extends Shape, I extends z.ZodType, O extends z.ZodType>(
   options: TuneOptions<S, z.input<I>, z.output<O>>,
 ): Ref<StudyResult<ParamsOf<S>, z.output<O>>> {
   const { space, direction, trials, parallelism, sampler, pruner, seed, inputs, metric, id, ...callOptions } = options;
-  const shape = 'shape' in space && 'leaves' in space ? (space as Space<S>).shape : (space as S);
+  // A Space has a `leaves` array; a bare shape's values are all params (objects with a `type`).
+  const shape = Array.isArray((space as Space<S>).leaves) ? (space as Space<S>).shape : (space as S);
   return currentBuilder('tune').addTune(
     objective.definition,
     inputs ?? {},

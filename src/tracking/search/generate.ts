@@ -4,18 +4,13 @@
  * over them. The search tests run the compiled SQL on each dialect against the reference evaluator with these; a
  * seed reproduces a failure.
  */
+import { Rng } from '../../tuning/random.ts';
 import type { RunRecord } from './evaluate.ts';
 
-/** A small, fast, seeded PRNG (mulberry32): uniform in [0, 1). */
+/** A seeded generator uniform in [0, 1) (the tuning samplers' Rng). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 export const T0 = Date.UTC(2024, 0, 1);
