@@ -7,7 +7,7 @@ import { workflow, z } from '../src/sdk/index.ts';
 import { BatonError } from '../src/errors.ts';
 import { tempPlatform } from './support/platform.ts';
 import { badOutput, branchFlow, countLines, double, dynamicFlow, failFlow, flaky, gpuTask, pooled, slow, sumFlow } from './fixtures/engine-flows.ts';
-import { map } from '../src/sdk/index.ts';
+import { map, task } from '../src/sdk/index.ts';
 import type { Platform } from '../src/composition/platform.ts';
 
 async function outputOf(p: Platform, runId: string): Promise<unknown> {
@@ -212,6 +212,50 @@ test('captures what tasks print, per attempt', async () => {
     assert.equal(logs.filter((l) => l.stream === 'stdout').map((l) => l.text).join(''), 'out 7\n');
     assert.equal(logs.filter((l) => l.stream === 'stderr').map((l) => l.text).join(''), 'err 7\n');
     void double;
+  } finally {
+    await dispose();
+  }
+});
+
+test('a BatonError thrown inside a task keeps its code and is not retried; a plain error is retried as the user\'s', async () => {
+  const { platform, dir, dispose } = await tempPlatform();
+  try {
+    const counter = join(dir, 'refused');
+    const refuses = task({
+      name: 'fx.refuses',
+      input: z.object({ counter: z.string() }),
+      output: z.number(),
+      retries: { retries: 3, backoffMs: 1 },
+      run: ({ counter }) => {
+        writeFileSync(counter, 'x', { flag: 'a' });
+        throw new BatonError('data_invalid', 'the file has no header row');
+      },
+    });
+    const r = await platform.run(workflow({ name: 'fx-refuses' }, () => refuses({ counter })), {});
+    assert.equal(r.status, 'failed');
+    const attempts = await platform.store.getAttempts(r.runId, 'fx.refuses');
+    assert.equal(attempts.length, 1, 'a platform refusal is not retried');
+    assert.equal(attempts[0]?.errorKind, 'platform');
+    assert.equal(readFileSync(counter, 'utf8'), 'x');
+    const failed = (await platform.store.getEvents(r.runId)).find((e) => e.type === 'attempt_failed');
+    assert.equal((failed?.data as { code?: string }).code, 'data_invalid');
+    assert.match((await platform.store.getNode(r.runId, 'fx.refuses'))?.error ?? '', /no header row/);
+
+    const plain = join(dir, 'plain');
+    const throwsPlain = task({
+      name: 'fx.throws-plain',
+      input: z.object({ counter: z.string() }),
+      output: z.number(),
+      retries: { retries: 2, backoffMs: 1 },
+      run: ({ counter }) => {
+        writeFileSync(counter, 'x', { flag: 'a' });
+        throw new Error('boom');
+      },
+    });
+    const p2 = await platform.run(workflow({ name: 'fx-throws-plain' }, () => throwsPlain({ counter: plain })), {});
+    assert.equal(p2.status, 'failed');
+    const a2 = await platform.store.getAttempts(p2.runId, 'fx.throws-plain');
+    assert.deepEqual(a2.map((a) => a.errorKind), ['user', 'user', 'user']);
   } finally {
     await dispose();
   }

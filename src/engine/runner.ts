@@ -549,9 +549,9 @@ export class RunDriver {
       ...metrics,
     });
     this.trackAttempt(nodeId, attempt, result.kind === 'cancelled' ? 'cancelled' : 'failed', now, startedAt, result, muts);
-    events.push({ type: 'attempt_failed', nodeId, attempt, data: { kind: result.kind, message: result.message, retry: phase === 'retrying' ? { at: notBefore } : undefined } });
+    events.push({ type: 'attempt_failed', nodeId, attempt, data: { kind: result.kind, message: result.message, ...(result.code ? { code: result.code } : {}), ...(result.details !== undefined ? { details: result.details } : {}), retry: phase === 'retrying' ? { at: notBefore } : undefined } });
     // The user's stack trace helps; Baton's own (for a cancel or a timeout) does not.
-    if (result.stack && (result.kind === 'user' || result.kind === 'input')) this.bufferLog(nodeId, attempt, 'stderr', `${result.stack}\n`);
+    if (result.stack && (result.kind === 'user' || result.kind === 'input' || result.kind === 'platform')) this.bufferLog(nodeId, attempt, 'stderr', `${result.stack}\n`);
   }
 
   /**

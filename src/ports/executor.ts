@@ -3,6 +3,7 @@
  * and reports what happened through the sink. Executors never touch the metadata store; the engine records
  * everything they report. A queue-backed executor for many machines implements this same port.
  */
+import type { ErrorCode, FailureKind } from '../errors.ts';
 import type { Resources } from '../sdk/task.ts';
 import type { NewDatasetVersion, StoredValue } from './metadata.ts';
 import type { LoggedArtifact, MetricPoint } from './tracking.ts';
@@ -80,7 +81,7 @@ export type ModelWrite = Omit<NewModelVersion, 'registrationId' | 'createdAt' | 
 
 export type AttemptResult =
   | ({ ok: true; output: StoredValue } & AttemptMetrics)
-  | ({ ok: false; kind: 'user' | 'input' | 'output' | 'timeout' | 'crash' | 'cancelled'; message: string; stack?: string; retryable: boolean } & AttemptMetrics);
+  | ({ ok: false; kind: FailureKind; message: string; stack?: string; retryable: boolean; code?: ErrorCode; details?: unknown } & AttemptMetrics);
 
 export interface AttemptSink {
   log(stream: 'stdout' | 'stderr', text: string): void;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { runCommand, type CommandRun } from '../executors/command/run.ts';
+import { BatonError, type FailureKind } from '../errors.ts';
 import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { AttemptRequest, AttemptResult } from '../ports/executor.ts';
 import type { TaskContext } from '../sdk/context.ts';
@@ -35,9 +36,24 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function failure(kind: 'user' | 'input' | 'output' | 'cancelled' | 'timeout', message: string, retryable: boolean, err?: unknown): AttemptResult {
+function failure(kind: FailureKind, message: string, retryable: boolean, err?: unknown): AttemptResult {
   const stack = err instanceof Error ? err.stack : undefined;
   return { ok: false, kind, message, retryable, ...(stack ? { stack } : {}) };
+}
+
+/**
+ * The user-code boundary: what a task's code (or a command) threw, as an attempt failure. A BatonError keeps its
+ * code and is not retried — Baton refused something (a bad data file, a missing artifact, data failing its
+ * validation suite) and the same input fails the same way; anything else is the user's error, retried by policy.
+ */
+export function classifyThrown(err: unknown, nodeId: string): AttemptResult {
+  const message = err instanceof Error ? err.message : String(err);
+  if (BatonError.is(err)) {
+    const kind: FailureKind = err.code === 'validation_failed' ? 'validation' : 'platform';
+    return { ...failure(kind, `Task "${nodeId}" failed: ${message}`, false, kind === 'platform' ? err : undefined), code: err.code, ...(err.details !== undefined ? { details: err.details } : {}) } as AttemptResult;
+  }
+  const commandFailure = (err as { batonKind?: 'output' | 'user' }).batonKind;
+  return failure(commandFailure ?? 'user', `Task "${nodeId}" failed: ${message}`, commandFailure !== 'output', err);
 }
 
 export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, opts: ExecuteOptions): Promise<AttemptResult> {
@@ -114,9 +130,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
         const pruned = await encodeValue(trial().pruned(err), opts.artifacts, opts.inlineLimit);
         return withStats({ ok: true, output: pruned.stored, read: [...access.readSet], written: [...access.writtenSet, ...pruned.written] });
       }
-      const message = err instanceof Error ? err.message : String(err);
-      const commandFailure = (err as { batonKind?: 'output' | 'user' }).batonKind;
-      return withStats(failure(commandFailure ?? 'user', `Task "${req.nodeId}" failed: ${message}`, commandFailure !== 'output', err));
+      return withStats(classifyThrown(err, req.nodeId));
     }
     const out = def.outputSchema.safeParse(raw);
     if (!out.success) {

@@ -5,6 +5,7 @@
  * Stateless: the next point is a uniformly drawn one among those no trial (of any state, running included) has
  * used yet; once all were used it draws from the whole grid again. `remaining(history, space)` says how many are left.
  */
+import { BatonError } from '../errors.ts';
 import type { Rng } from './random.ts';
 import { flattenParams, type FlatParams, type ParamsOf, type Shape, type Space } from './space.ts';
 import type { Sampler, Trial } from './trial.ts';
@@ -25,7 +26,7 @@ export class GridSampler implements Sampler {
   constructor(options: GridOptions = {}) {
     this.floatPoints = options.floatPoints ?? 5;
     this.maxPoints = options.maxPoints ?? 1_000_000;
-    if (!(this.floatPoints >= 2) || !Number.isInteger(this.floatPoints)) throw new Error(`GridSampler: floatPoints must be an integer ≥ 2, got ${this.floatPoints}`);
+    if (!(this.floatPoints >= 2) || !Number.isInteger(this.floatPoints)) throw new BatonError('workflow_invalid', `GridSampler: floatPoints must be an integer ≥ 2, got ${this.floatPoints}`);
   }
 
   /** Every grid point, in a fixed order (the cache only saves recomputation: it is a pure function of the space). */
@@ -80,7 +81,7 @@ export class GridSampler implements Sampler {
   }
 
   private check(path: string, n: number): void {
-    if (n > this.maxPoints) throw new Error(`GridSampler: the grid reaches ${n} points at parameter "${path}" (limit ${this.maxPoints}); narrow its range, add a step, or use TpeSampler.`);
+    if (n > this.maxPoints) throw new BatonError('workflow_invalid', `GridSampler: the grid reaches ${n} points at parameter "${path}" (limit ${this.maxPoints}); narrow its range, add a step, or use TpeSampler.`);
   }
 }
 

@@ -7,6 +7,7 @@
  * uniform prior row. Observations are weighted by `weights(n)` (Optuna's ramp: older ones beyond 25 count less).
  * Checked against optuna 3.1's `_ParzenEstimator.log_pdf` on fixed observations (equal to ~1e-7; see tpe.test.ts).
  */
+import { BatonError } from '../errors.ts';
 import { logGaussMass, logPhi, truncnormStd } from './normal.ts';
 import type { Rng } from './random.ts';
 import type { Distribution } from './space.ts';
@@ -47,7 +48,7 @@ export function defaultWeights(n: number): number[] {
 /** Mixture weights: the observations' then the prior's, normalized. */
 function mixtureWeights(n: number, o: ParzenOptions): number[] {
   const w = o.weights(n).slice(0, n);
-  if (w.length !== n || w.some((x) => !(x >= 0) || !Number.isFinite(x))) throw new Error(`weights(${n}) must return ${n} finite non-negative numbers`);
+  if (w.length !== n || w.some((x) => !(x >= 0) || !Number.isFinite(x))) throw new BatonError('workflow_invalid', `weights(${n}) must return ${n} finite non-negative numbers`);
   w.push(o.priorWeight);
   const sum = w.reduce((a, b) => a + b, 0);
   return w.map((x) => x / sum);

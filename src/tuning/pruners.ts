@@ -3,6 +3,7 @@
  * MedianPruner and SuccessiveHalvingPruner (asynchronous successive halving, ASHA) do. Both are stateless: every
  * decision is a function of the trial's reports and the study's trials (see trial.ts).
  */
+import { BatonError } from '../errors.ts';
 import type { Direction, Pruner, Trial } from './trial.ts';
 
 /** The value the trial reported at `step` (the last one if reported twice). */
@@ -42,8 +43,8 @@ export class MedianPruner implements Pruner {
     this.warmupSteps = options.warmupSteps ?? 0;
     this.intervalSteps = options.intervalSteps ?? 1;
     this.minTrials = options.minTrials ?? 1;
-    if (this.startupTrials < 0 || this.warmupSteps < 0) throw new Error('MedianPruner: startupTrials and warmupSteps must be ≥ 0');
-    if (!(this.intervalSteps >= 1) || !(this.minTrials >= 1)) throw new Error('MedianPruner: intervalSteps and minTrials must be ≥ 1');
+    if (this.startupTrials < 0 || this.warmupSteps < 0) throw new BatonError('workflow_invalid', 'MedianPruner: startupTrials and warmupSteps must be ≥ 0');
+    if (!(this.intervalSteps >= 1) || !(this.minTrials >= 1)) throw new BatonError('workflow_invalid', 'MedianPruner: intervalSteps and minTrials must be ≥ 1');
   }
 
   shouldPrune(trial: Trial, history: readonly Trial[], step: number): boolean {
@@ -114,9 +115,9 @@ export class SuccessiveHalvingPruner implements Pruner {
     this.reductionFactor = options.reductionFactor ?? 3;
     this.minEarlyStoppingRate = options.minEarlyStoppingRate ?? 0;
     this.bootstrapCount = options.bootstrapCount ?? 0;
-    if (this.minResource !== 'auto' && !(this.minResource >= 1)) throw new Error(`SuccessiveHalvingPruner: minResource must be ≥ 1 or 'auto', got ${this.minResource}`);
-    if (!(this.reductionFactor >= 2)) throw new Error(`SuccessiveHalvingPruner: reductionFactor must be ≥ 2, got ${this.reductionFactor}`);
-    if (!(this.minEarlyStoppingRate >= 0) || !(this.bootstrapCount >= 0)) throw new Error('SuccessiveHalvingPruner: minEarlyStoppingRate and bootstrapCount must be ≥ 0');
+    if (this.minResource !== 'auto' && !(this.minResource >= 1)) throw new BatonError('workflow_invalid', `SuccessiveHalvingPruner: minResource must be ≥ 1 or 'auto', got ${this.minResource}`);
+    if (!(this.reductionFactor >= 2)) throw new BatonError('workflow_invalid', `SuccessiveHalvingPruner: reductionFactor must be ≥ 2, got ${this.reductionFactor}`);
+    if (!(this.minEarlyStoppingRate >= 0) || !(this.bootstrapCount >= 0)) throw new BatonError('workflow_invalid', 'SuccessiveHalvingPruner: minEarlyStoppingRate and bootstrapCount must be ≥ 0');
   }
 
   /** The step at which rung `rung` ends, or undefined while 'auto' has no completed trial to go by. */

@@ -3,6 +3,7 @@
  * factories that turn it into a sampler and a pruner, and what a finished study reports (best trial, trial table).
  * Pure: the engine (src/engine/tune.ts) and the trial runtime (src/runtime/trial.ts) both build on it.
  */
+import { BatonError } from '../errors.ts';
 import { GridSampler } from './grid.ts';
 import { MedianPruner, SuccessiveHalvingPruner } from './pruners.ts';
 import { RandomSampler } from './random-sampler.ts';
@@ -66,7 +67,7 @@ export function makeSampler(spec: SamplerSpec, direction: Direction): Sampler {
       return new GridSampler(o);
     }
     default:
-      throw new Error(`unknown sampler type ${JSON.stringify((spec as { type: unknown }).type)}: use tpe(), randomSearch() or grid()`);
+      throw new BatonError('workflow_invalid', `unknown sampler type ${JSON.stringify((spec as { type: unknown }).type)}: use tpe(), randomSearch() or grid()`);
   }
 }
 
@@ -81,15 +82,15 @@ export function makePruner(spec: PrunerSpec, direction: Direction): Pruner {
       return new SuccessiveHalvingPruner({ ...o, direction });
     }
     default:
-      throw new Error(`unknown pruner type ${JSON.stringify((spec as { type: unknown }).type)}: use medianPruner() or successiveHalving()`);
+      throw new BatonError('workflow_invalid', `unknown pruner type ${JSON.stringify((spec as { type: unknown }).type)}: use medianPruner() or successiveHalving()`);
   }
 }
 
 /** Checks a study spec (errors name the field and the fix) and returns its validated space. */
 export function checkStudy(spec: StudySpec, where: string): Space {
-  if (spec.direction !== 'minimize' && spec.direction !== 'maximize') throw new Error(`${where}: direction must be 'minimize' or 'maximize', got ${JSON.stringify(spec.direction)}.`);
-  if (!Number.isInteger(spec.trials) || spec.trials < 1) throw new Error(`${where}: trials must be a whole number ≥ 1, got ${spec.trials}.`);
-  if (!Number.isInteger(spec.parallelism) || spec.parallelism < 1) throw new Error(`${where}: parallelism must be a whole number ≥ 1, got ${spec.parallelism}.`);
+  if (spec.direction !== 'minimize' && spec.direction !== 'maximize') throw new BatonError('workflow_invalid', `${where}: direction must be 'minimize' or 'maximize', got ${JSON.stringify(spec.direction)}.`);
+  if (!Number.isInteger(spec.trials) || spec.trials < 1) throw new BatonError('workflow_invalid', `${where}: trials must be a whole number ≥ 1, got ${spec.trials}.`);
+  if (!Number.isInteger(spec.parallelism) || spec.parallelism < 1) throw new BatonError('workflow_invalid', `${where}: parallelism must be a whole number ≥ 1, got ${spec.parallelism}.`);
   makeSampler(spec.sampler, spec.direction);
   if (spec.pruner) makePruner(spec.pruner, spec.direction);
   return validateSpace(spec.space);

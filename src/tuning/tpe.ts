@@ -8,6 +8,7 @@
  * Stateless: see trial.ts. Given the same history and the same `Rng` (e.g. `trialRng(seed, k)`), the suggestion is
  * the same, so a resumed study continues identically.
  */
+import { BatonError } from '../errors.ts';
 import { defaultWeights, parzenEstimator, type ParzenOptions } from './parzen.ts';
 import type { Rng } from './random.ts';
 import { sampleUniform } from './random-sampler.ts';
@@ -67,8 +68,8 @@ export class TpeSampler implements Sampler {
       weights: options.weights ?? defaultWeights,
       normalizeKernels: options.normalizeKernels ?? false,
     };
-    if (!(this.eiCandidates >= 1)) throw new Error(`TpeSampler: eiCandidates must be ≥ 1, got ${this.eiCandidates}`);
-    if (!(this.parzen.priorWeight > 0)) throw new Error(`TpeSampler: priorWeight must be > 0, got ${this.parzen.priorWeight}`);
+    if (!(this.eiCandidates >= 1)) throw new BatonError('workflow_invalid', `TpeSampler: eiCandidates must be ≥ 1, got ${this.eiCandidates}`);
+    if (!(this.parzen.priorWeight > 0)) throw new BatonError('workflow_invalid', `TpeSampler: priorWeight must be > 0, got ${this.parzen.priorWeight}`);
   }
 
   suggest<S extends Space>(history: readonly Trial[], space: S, rng: Rng): ParamsOf<S> {

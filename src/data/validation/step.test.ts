@@ -52,7 +52,8 @@ const consume = task({
 });
 
 const flow = workflow({ name: 'vstep-flow', params: z.object({ rows: z.number().int(), bad: z.boolean() }) }, ({ rows, bad }) => {
-  const checked = check({ data: makeData({ rows, bad }).events });
+  // A retry policy at the call site does not retry a validation failure: the same data fails the same way.
+  const checked = check.with({ retries: 3 })({ data: makeData({ rows, bad }).events });
   return { checked, used: consume({ checked }) };
 });
 
@@ -80,7 +81,14 @@ test('validationTask: warnings are logged and the run goes on; fail-severity vio
     assert.equal(bad.status, 'failed');
     const node = await platform.store.getNode(bad.runId, 'vstep.validate');
     assert.equal(node?.state, 'failed');
-    assert.equal((await platform.store.getAttempts(bad.runId, 'vstep.validate')).length, 1, 'not retried');
+    const attempts = await platform.store.getAttempts(bad.runId, 'vstep.validate');
+    assert.equal(attempts.length, 1, 'not retried');
+    assert.equal(attempts[0]?.errorKind, 'validation', 'a validation failure, not the user\'s bug');
+    const failed = (await platform.store.getEvents(bad.runId)).find((e) => e.type === 'attempt_failed' && e.nodeId === 'vstep.validate');
+    const data = failed?.data as { kind: string; code: string; details: ValidationSummary };
+    assert.equal(data.code, 'validation_failed');
+    assert.equal(data.details.passed, false);
+    assert.equal(data.details.failed, 3, 'the report travels with the failure');
     const error = node?.error ?? '';
     assert.match(error, /Validation "vstep" of dataset "vstep_events" \(vstep_events\.csv\): FAILED — 3 failed, 1 warning/);
     assert.match(error, /✗ FAIL notNull\(delay\): expected no nulls in delay; 1 of 200 rows violate \(0\.50%\)\n\s+e\.g\. \{"id":12,"delay":null/);

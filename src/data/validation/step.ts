@@ -7,9 +7,9 @@
  *   const checked = checkFlights({ data: slice.flights });   // checked.data is the same handle, once it passed
  *
  * - A `fail`-severity expectation that fails stops the step: the attempt fails with `formatReport`'s text, which
- *   lists each violated expectation with its counts and a sample of offending rows. The task has `retries: 0`: the
- *   same data fails the same way (the SDK has no non-retryable user error; a `.with({ retries })` at the call site
- *   would retry it anyway).
+ *   lists each violated expectation with its counts and a sample of offending rows. It is a `validation` failure
+ *   (a BatonError 'validation_failed' carrying the summary as `details`): never retried, whatever the retry policy,
+ *   since the same data fails the same way, and never blamed on the user's code.
  * - Warnings (failed `warn` expectations) do not stop it; the report is printed to stdout (the attempt's log).
  * - An invalid suite or one naming an unknown column fails the step with the SuiteError's message.
  *
@@ -18,6 +18,7 @@
  * the step. Declare each validation task at module top level (worker processes import the file to find it).
  */
 import { fileURLToPath } from 'node:url';
+import { BatonError } from '../../errors.ts';
 import { z } from 'zod';
 import { captureCallSite } from '../../codehash/callsite.ts';
 import { sharedOfflineEngine } from '../../runtime/offline-engine.ts';
@@ -131,7 +132,7 @@ export function validationTask(options: ValidationTaskOptions): ValidationTask {
       const label = isDatasetHandle(data) ? `dataset "${data.dataset.name}"${data.dataset.version ? `@${data.dataset.version}` : ''} (${data.name})` : data.name;
       const named: Report = { ...report, source: label };
       const text = formatReport(named, { sampleRows });
-      if (!named.passed) throw new Error(text);
+      if (!named.passed) throw new BatonError('validation_failed', text, { details: summarise(named, data, sampleRows) });
       if (named.warnings > 0 || logPassed) console.log(text);
       return summarise(named, data, sampleRows);
     },
