@@ -11,7 +11,6 @@ import { after, before, test } from 'node:test';
 import { openPlatform } from '../src/composition/platform.ts';
 import { EXIT_CODES } from '../src/errors.ts';
 import { entity, featureView, saveTrainingSet } from '../src/features/index.ts';
-import { sharedOfflineEngine } from '../src/runtime/offline-engine.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/baton.mjs');
@@ -133,7 +132,7 @@ test('datasets show lists the feature views a training set was built from', asyn
   try {
     const origin = entity({ name: 'origin', joinKeys: ['origin'] });
     const view = featureView({ name: 'origin_stats', entities: [origin], source: { path: join(dir, 'stats.csv') }, timestampField: 'ts', ttlMs: null, features: { avg_delay: 'DOUBLE' } });
-    await saveTrainingSet(await sharedOfflineEngine(), p.datasets, 'train', { entities: [{ origin: 'SEA', event_timestamp: new Date(Date.UTC(2024, 0, 9, 12)) }], features: [view] });
+    await saveTrainingSet(await p.offline(), p.datasets, 'train', { entities: [{ origin: 'SEA', event_timestamp: new Date(Date.UTC(2024, 0, 9, 12)) }], features: [view] });
     const shown = baton('datasets', 'show', 'train@1');
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, new RegExp(`features origin_stats@${view.version.slice(0, 12)} \\(the feature views it was built from\\)`));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EXIT_CODES } from '../src/errors.ts';
-import { openTracking } from '../src/tracking/client.ts';
+import { openTracking } from '../src/composition/tracking.ts';
 
 const bin = join(new URL('..', import.meta.url).pathname, 'bin/baton.mjs');
 let dir: string;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { openMetadataStore } from '../src/composition/adapters.ts';
-import { isContention, openTracking } from '../src/tracking/client.ts';
+import { isContention } from '../src/tracking/client.ts';
+import { openTracking } from '../src/composition/tracking.ts';
 import { BatonError } from '../src/errors.ts';
 
 const run = promisify(execFile);

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Platform, RunOutcome } from '../../src/composition/index.ts';
-import { sharedOfflineEngine } from '../../src/runtime/offline-engine.ts';
 import { decodeShallow } from '../../src/values/codec.ts';
 import { tempPlatform } from '../../test/support/platform.ts';
 import pipeline, { TRAINING_COLUMNS, type FlightsSummary } from './pipeline.ts';
@@ -72,7 +71,7 @@ test('the training set has the entity columns, label and features, a sane class 
 });
 
 test('every feature equals the statistic recomputed from flights strictly before the flight’s day (no leakage, TTL 3 days)', async () => {
-  const engine = await sharedOfflineEngine();
+  const engine = await platform.offline();
   const training = await engine.relation({ path: await localPath('flights_training@1'), format: 'parquet' });
   const flights = await engine.relation({ path: await localPath('flights@1'), format: 'parquet' });
   const [row] = await engine.query(`

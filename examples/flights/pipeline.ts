@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { validationTask } from '../../src/data/validation/step.ts';
 import { matches, range, rowCount, sql } from '../../src/data/validation/suite.ts';
 import { entity, featureView, saveTrainingSet, type FeatureView } from '../../src/features/index.ts';
-import { sharedOfflineEngine } from '../../src/runtime/offline-engine.ts';
 import { dataset, task, workflow, z, type DatasetHandle, type TaskContext } from '../../src/sdk/index.ts';
 import { flightsParquetPath, flightsSourceId, lit } from './data.ts';
 
@@ -116,7 +115,7 @@ export const slice = task({
   input: z.object({ rows: z.number().int().positive(), seed: z.number().int(), source: z.string() }),
   output: z.object({ flights: dataset(), rows: z.number().int(), sourceRows: z.number().int() }),
   run: async ({ rows, seed }, ctx) => {
-    const engine = await sharedOfflineEngine();
+    const engine = await ctx.offline();
     const src = `read_parquet(${lit(flightsParquetPath())}, file_row_number = true)`;
     const [{ n } = { n: 0 }] = await engine.query(`SELECT count(*) AS n FROM ${src}`);
     const total = Number(n);
@@ -135,7 +134,7 @@ export const validateFlights = validationTask({ name: 'flights.validate', suite:
 const DailyOutput = z.object({ stats: dataset(), rows: z.number().int(), keys: z.number().int(), days: z.number().int() });
 
 async function writeDaily(ctx: TaskContext, flights: DatasetHandle, name: string, keys: string[], prefix: string): Promise<z.input<typeof DailyOutput>> {
-  const engine = await sharedOfflineEngine();
+  const engine = await ctx.offline();
   const rel = await engine.relation({ path: await ctx.datasets.path(flights), format: 'parquet' });
   const out = join(ctx.workDir, `${name}.parquet`);
   await engine.query(`COPY (${dailyStatsSql(rel, keys, prefix)}) TO ${lit(out)} (FORMAT PARQUET)`);
@@ -167,7 +166,7 @@ export const trainingSet = task({
   input: z.object({ flights: dataset(), originDaily: dataset(), routeDaily: dataset(), sample: z.number().int().positive(), seed: z.number().int() }),
   output: z.object({ training: dataset(), rows: z.number().int(), columns: z.array(z.string()), views: z.array(z.object({ name: z.string(), version: z.string() })) }),
   run: async ({ flights, originDaily: o, routeDaily: r, sample, seed }, ctx) => {
-    const engine = await sharedOfflineEngine();
+    const engine = await ctx.offline();
     const views = [originStatsView(await ctx.datasets.path(o)), routeStatsView(await ctx.datasets.path(r))];
     // Entity rows: one per sampled flight, its departure time as the event time. The delay itself is not a column.
     const entities = {
@@ -217,7 +216,7 @@ export const summarise = task({
   }),
   output: SummarySchema,
   run: async ({ training, views, flights, validation, origin: o, route: r }, ctx) => {
-    const engine = await sharedOfflineEngine();
+    const engine = await ctx.offline();
     const rel = await engine.relation({ path: await ctx.datasets.path(training), format: 'parquet' });
     const columns = training.dataset.schema.map((c) => c.name);
     const features = columns.filter((c) => c.startsWith('origin_') || c.startsWith('route_'));

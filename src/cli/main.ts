@@ -3,19 +3,14 @@
  * Exit codes come from one table (src/errors.ts EXIT_CODES) and are listed in README.md.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { hostname } from 'node:os';
 import { BatonError, EXIT_CODES, exitCodeOf, messageOf } from '../errors.ts';
 import { openPlatform, type Platform } from '../composition/platform.ts';
-import { isProcessAlive } from '../composition/platform.ts';
 import { loadWorkflowFile } from '../composition/load-workflow.ts';
 import type { PlatformConfig } from '../composition/config.ts';
 import type { ExecutorName } from '../sdk/task.ts';
 import { explainMiss, type KeyParts } from '../engine/cache-key.ts';
 import type { CodeHash } from '../codehash/index.ts';
 import { decodeShallow } from '../values/codec.ts';
-import { lookupTask } from '../sdk/registry.ts';
-import { InlineExecutor } from '../executors/inline/executor.ts';
-import type { AttemptResult } from '../ports/executor.ts';
 import type { RunStatus } from '../ports/metadata.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
 import { parseParams, parsePools } from './params.ts';
@@ -139,12 +134,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const [nodes, attempts] = await Promise.all([p.store.getNodes(runId), p.store.getAttempts(runId)]);
         const models = await runModels(p.store, runId, nodes);
         if (o.json) return out(JSON.stringify({ run, nodes, attempts, models }, null, 2));
-        let alive: boolean | undefined;
-        if (run.status === 'running' && run.owner) {
-          const [e] = await p.store.getEngines([run.owner]);
-          alive = !!e && (e.host !== hostname() || isProcessAlive(e.pid));
-        } else if (run.status === 'running') alive = false;
-        out(renderRun(run, nodes, alive, models));
+        const driver = await p.driver(run);
+        out(renderRun(run, nodes, driver === 'none' ? undefined : driver === 'alive', models));
       });
     });
 
@@ -222,25 +213,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<task>', 'node id, e.g. train or train[3]')
     .action(async (id: string, nodeId: string) => {
       await withPlatform(g(), {}, async (p) => {
-        const runId = await p.resolveRunId(id);
-        const run = (await p.store.getRun(runId))!;
-        const node = await p.store.getNode(runId, nodeId);
-        if (!node) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
-        if (node.spec.kind !== 'task') throw new BatonError('usage', `"${nodeId}" is a ${node.spec.kind} node, not a task; replay one of its tasks instead.`);
-        if (!node.input) throw new BatonError('conflict', `Task "${nodeId}" of run ${runId} never got its input (it did not start), so there is nothing to replay.`);
-        await loadWorkflowFile(run.file, run.workflow);
-        if (!lookupTask(node.spec.task!)) throw new BatonError('workflow_load', `Task "${node.spec.task}" is no longer defined in ${run.file}.`);
-        const executor = new InlineExecutor(p.artifacts);
-        process.stderr.write(c.gray(`replaying ${nodeId} (task ${node.spec.task}) of run ${runId} with its recorded input ${node.input.hash.slice(0, 12)}…\n`));
-        const result = await new Promise<AttemptResult>((resolve) => {
-          executor.submit(
-            { runId, nodeId, task: node.spec.task!, attempt: node.attempts + 1, modules: [], input: node.input!, resources: { cpu: 1, memoryMB: 0, gpu: 0 }, env: {} },
-            { log: (stream, text) => (stream === 'stderr' ? process.stderr : process.stdout).write(text), done: resolve },
-          );
+        const r = await p.replay(id, nodeId, {
+          log: (stream, text) => (stream === 'stderr' ? process.stderr : process.stdout).write(text),
+          onStart: (what) => process.stderr.write(c.gray(`replaying ${what.nodeId} (task ${what.task}) of run ${what.runId} with its recorded input ${what.inputHash.slice(0, 12)}…\n`)),
         });
-        if (!result.ok) throw new BatonError('task_failed', result.message);
-        out(JSON.stringify(await decodeShallow(result.output, p.artifacts), null, 2));
-        if (node.output) out(c.gray(result.output.hash === node.output.hash ? 'same output as in the run' : `output differs from the run's (${node.output.hash.slice(0, 12)} → ${result.output.hash.slice(0, 12)})`));
+        if (!r.result.ok) throw new BatonError('task_failed', r.result.message);
+        out(JSON.stringify(await decodeShallow(r.result.output, p.artifacts), null, 2));
+        if (r.recorded) out(c.gray(r.result.output.hash === r.recorded.hash ? 'same output as in the run' : `output differs from the run's (${r.recorded.hash.slice(0, 12)} → ${r.result.output.hash.slice(0, 12)})`));
       });
     });
 

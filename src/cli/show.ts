@@ -7,7 +7,7 @@
 import type { MetadataStore, NodeRecord, RunRecord } from '../ports/metadata.ts';
 import type { ModelVersionRecord } from '../ports/registry.ts';
 import type { Binding } from '../sdk/refs.ts';
-import { specDeps } from '../sdk/build.ts';
+import { specDeps } from '../spec/graph.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
 
 const MAX_CHILDREN = 12;

@@ -3,19 +3,21 @@
  * run of a workflow, drive it, resume it, cancel it, replay a task. Nothing above this layer picks adapters.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { BatonError, messageOf } from '../errors.ts';
 import type { ArtifactStore } from '../ports/artifacts.ts';
-import { systemClock, type Clock } from '../ports/clock.ts';
-import type { Executor } from '../ports/executor.ts';
-import type { MetadataStore, NodeRecord } from '../ports/metadata.ts';
+import { systemClock, systemTimers, type Clock, type Host, type Timers } from '../ports/clock.ts';
+import { systemHost } from './host.ts';
+import type { AttemptResult, Executor } from '../ports/executor.ts';
+import { lookupTask } from '../sdk/registry.ts';
+import type { MetadataStore, NodeRecord, RunRecord, StoredValue } from '../ports/metadata.ts';
 import { DatasetService } from '../data/datasets/service.ts';
 import { ModelRegistry } from '../registry/service.ts';
+import { Tracking, type TrackingOptions } from '../tracking/client.ts';
 import { InlineExecutor } from '../executors/inline/executor.ts';
 import { RunDriver, type RunnerEvent, type RunOutcome } from '../engine/runner.ts';
 import { validateGraph } from '../engine/validate.ts';
-import { sharedOfflineEngine } from '../runtime/offline-engine.ts';
+import type { OfflineEngine } from '../ports/offline.ts';
+import { lazyOfflineEngine } from '../stores/offline/duckdb/lazy.ts';
 import type { BuiltGraph } from '../sdk/build.ts';
 import type { Workflow } from '../sdk/workflow.ts';
 import type { ExecutorName } from '../sdk/task.ts';
@@ -43,21 +45,6 @@ function newRunId(now: number): string {
   return `${d.slice(0, 8)}-${d.slice(8, 14)}-${randomBytes(3).toString('hex')}`;
 }
 
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed process whose parent has not reaped it yet is a zombie: it answers signals but runs nothing.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
 export class Platform {
   readonly engineId: string;
   private readonly executors = new Map<string, Executor>();
@@ -67,15 +54,21 @@ export class Platform {
     readonly store: MetadataStore,
     readonly artifacts: ArtifactStore,
     readonly clock: Clock = systemClock,
+    readonly host: Host = systemHost,
+    readonly timers: Timers = systemTimers,
   ) {
-    this.engineId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.engineId = `${host.hostname}:${host.pid}:${randomBytes(4).toString('hex')}`;
   }
+
+  private readonly offlineEngine = lazyOfflineEngine();
+  /** The offline engine (DuckDB: Parquet/CSV scans, profiles, point-in-time joins), opened on first use, closed with the platform. */
+  readonly offline = (): Promise<OfflineEngine> => this.offlineEngine.get();
 
   private datasetService: DatasetService | undefined;
 
   /** Named, versioned datasets: register files, list, show, diff (DuckDB is loaded on first profiling). */
   get datasets(): DatasetService {
-    this.datasetService ??= new DatasetService({ store: this.store, artifacts: this.artifacts, offline: sharedOfflineEngine, clock: this.clock });
+    this.datasetService ??= new DatasetService({ store: this.store, artifacts: this.artifacts, offline: this.offline, clock: this.clock });
     return this.datasetService;
   }
 
@@ -87,12 +80,17 @@ export class Platform {
     return this.modelRegistry;
   }
 
+  /** Tracking (experiments, runs, params, metrics) from scripts, on this platform's stores; close() flushes it. */
+  tracking(options: TrackingOptions = {}): Tracking {
+    return new Tracking(this.store, this.artifacts, options);
+  }
+
   /** Lazily creates executors; worker pools start only when first used. */
   async executor(name: string): Promise<Executor> {
     let ex = this.executors.get(name);
     if (ex) return ex;
     const root = this.config.artifacts.slice('file:'.length);
-    if (name === 'inline') ex = new InlineExecutor(this.artifacts);
+    if (name === 'inline') ex = new InlineExecutor(this.artifacts, this.offline);
     else if (name === 'threads') {
       const { ThreadExecutor } = await import('../executors/threads/executor.ts');
       ex = new ThreadExecutor({ artifactsRoot: root, workers: this.config.workers });
@@ -184,8 +182,9 @@ export class Platform {
       defaultExecutor,
       clock: this.clock,
       owner: this.engineId,
-      host: hostname(),
-      isProcessAlive,
+      host: this.host,
+      timers: this.timers,
+      env: process.env,
       capacity,
       pools: { ...workflow.pools, ...runOptions.pools, ...this.config.pools },
       tasks: graph.tasks,
@@ -227,11 +226,8 @@ export class Platform {
     const runId = await this.resolveRunId(idOrPrefix);
     const run = (await this.store.getRun(runId))!;
     if (run.status === 'succeeded') throw new BatonError('conflict', `Run ${runId} already succeeded; there is nothing to resume. Start a new run with \`baton run\`.`);
-    if (run.status === 'running' && run.owner) {
-      const [engine] = await this.store.getEngines([run.owner]);
-      if (engine && engine.host === hostname() && isProcessAlive(engine.pid) && engine.pid !== process.pid) {
-        throw new BatonError('conflict', `Run ${runId} is still being driven by engine ${run.owner} (pid ${engine.pid}). Wait for it, or stop it with \`baton cancel ${runId}\`.`);
-      }
+    if ((await this.driver(run)) === 'alive') {
+      throw new BatonError('conflict', `Run ${runId} is still being driven by engine ${run.owner}. Wait for it, or stop it with \`baton cancel ${runId}\`.`);
     }
     const workflow = options.workflow ?? (await loadWorkflowFile(run.file, run.workflow)).workflow;
     const { graph } = workflow.build(run.params);
@@ -256,18 +252,56 @@ export class Platform {
     return this.drive(runId, workflow, graph, options);
   }
 
+  /**
+   * Re-executes one task of a past run in this process (inline executor) with exactly the input it got then, for
+   * debugging: nothing is recorded. `recorded` is the output the run stored, to compare with `result`.
+   */
+  async replay(
+    idOrPrefix: string,
+    nodeId: string,
+    options: { log?: (stream: 'stdout' | 'stderr', text: string) => void; onStart?: (what: { runId: string; nodeId: string; task: string; inputHash: string }) => void } = {},
+  ): Promise<{ runId: string; nodeId: string; task: string; result: AttemptResult; recorded?: StoredValue }> {
+    const runId = await this.resolveRunId(idOrPrefix);
+    const run = (await this.store.getRun(runId))!;
+    const node = await this.store.getNode(runId, nodeId);
+    if (!node) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
+    if (node.spec.kind !== 'task') throw new BatonError('usage', `"${nodeId}" is a ${node.spec.kind} node, not a task; replay one of its tasks instead.`);
+    if (!node.input) throw new BatonError('conflict', `Task "${nodeId}" of run ${runId} never got its input (it did not start), so there is nothing to replay.`);
+    const task = node.spec.task!;
+    await loadWorkflowFile(run.file, run.workflow);
+    if (!lookupTask(task)) throw new BatonError('workflow_load', `Task "${task}" is no longer defined in ${run.file}.`);
+    const executor = new InlineExecutor(this.artifacts, this.offline);
+    options.onStart?.({ runId, nodeId, task, inputHash: node.input.hash });
+    const result = await new Promise<AttemptResult>((resolve) => {
+      executor.submit(
+        { runId, nodeId, task, attempt: node.attempts + 1, modules: [], input: node.input!, resources: { cpu: 1, memoryMB: 0, gpu: 0 }, env: {} },
+        { log: options.log ?? (() => undefined), done: resolve },
+      );
+    });
+    return { runId, nodeId, task, result, ...(node.output ? { recorded: node.output } : {}) };
+  }
+
+  /**
+   * Whether an engine drives a running run: `alive` when its engine's process runs (on this host) or its heartbeat
+   * is within a lease (elsewhere); `dead` when it has none or it stopped (then `baton resume` takes over); `none`
+   * when the run is not running, or when it is this very process.
+   */
+  async driver(run: RunRecord): Promise<'alive' | 'dead' | 'none'> {
+    if (run.status !== 'running') return 'none';
+    if (!run.owner) return 'dead';
+    const [e] = await this.store.getEngines([run.owner]);
+    if (!e) return 'dead';
+    if (e.host === this.host.hostname) return e.pid === this.host.pid ? 'none' : this.host.isProcessAlive(e.pid) ? 'alive' : 'dead';
+    return e.heartbeatAt + this.config.leaseMs > this.clock.now() ? 'alive' : 'dead';
+  }
+
   /** Asks the engine driving a run to cancel it (works across processes); marks an undriven run cancelled. */
   async cancel(idOrPrefix: string): Promise<{ runId: string; status: string }> {
     const runId = await this.resolveRunId(idOrPrefix);
     const run = (await this.store.getRun(runId))!;
     if (run.status !== 'running') return { runId, status: run.status };
     const now = this.clock.now();
-    let driven = false;
-    if (run.owner) {
-      const [engine] = await this.store.getEngines([run.owner]);
-      driven = !!engine && (engine.host !== hostname() || isProcessAlive(engine.pid)) && engine.heartbeatAt + this.config.leaseMs > now;
-    }
-    if (driven) {
+    if ((await this.driver(run)) === 'alive') {
       await this.store.apply([{ type: 'updateRun', runId, cancelRequested: true }]);
       return { runId, status: 'cancelling' };
     }
@@ -286,6 +320,7 @@ export class Platform {
   async close(): Promise<void> {
     for (const ex of this.executors.values()) await ex.close();
     this.executors.clear();
+    await this.offlineEngine.close();
     await this.store.close();
   }
 }

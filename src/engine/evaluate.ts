@@ -9,7 +9,7 @@ import { GraphBuilder, withBuilder, type DynamicFn } from '../sdk/build.ts';
 import { appendPath, bindingDeps, substituteItem, toBinding, type Binding } from '../sdk/refs.ts';
 import type { TaskDefinition } from '../sdk/task.ts';
 import { messageOf } from '../errors.ts';
-import { mapChildId, type NodeSpec } from './graph.ts';
+import { mapChildId, type NodeSpec } from '../spec/graph.ts';
 import type { Capacity, Demand, MachineNode, RunMachine } from './machine.ts';
 import type { ValueResolver } from './values.ts';
 import { evaluateTune } from './tune.ts';

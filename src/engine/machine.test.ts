@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NodeSpec } from './graph.ts';
+import type { NodeSpec } from '../spec/graph.ts';
 import { RunMachine } from './machine.ts';
 
 const t = (id: string, deps: string[] = [], extra: Partial<NodeSpec> = {}): NodeSpec => ({

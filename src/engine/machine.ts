@@ -12,8 +12,8 @@
 import type { NodeState, StoredValue } from '../ports/metadata.ts';
 import type { Binding } from '../sdk/refs.ts';
 import { bindingDeps } from '../sdk/refs.ts';
-import { specDeps } from '../sdk/build.ts';
-import type { NodeSpec } from './graph.ts';
+import { specDeps } from '../spec/graph.ts';
+import type { NodeSpec } from '../spec/graph.ts';
 import { checkTransition, TERMINAL, type Phase } from './states.ts';
 
 export interface Capacity {

@@ -9,9 +9,10 @@
  * kept, unfinished ones run again with the same params, and new params are drawn for trial k from the seed, k and
  * the finished trials — the sampler keeps no other state (see src/tuning/trial.ts).
  */
-import { mapChildId, type NodeSpec } from './graph.ts';
+import { mapChildId, type NodeSpec } from '../spec/graph.ts';
 import type { EvalContext, Evaluation } from './evaluate.ts';
-import type { MachineNode } from './machine.ts';
+import type { MachineNode, RunMachine } from './machine.ts';
+import type { TrialRequest } from '../ports/executor.ts';
 import type { Binding } from '../sdk/refs.ts';
 import { GridSampler } from '../tuning/grid.ts';
 import { trialRng } from '../tuning/random.ts';
@@ -130,4 +131,36 @@ async function finishStudy(node: MachineNode, rows: (StudyTrial & { output?: unk
     counts,
   };
   return { kind: 'succeed', output: await ctx.values.encode({ lit: result }) };
+}
+
+/**
+ * What a trial's cached outcome depends on besides its input: how its study turns outputs into outcomes. A pruned
+ * outcome depends on the trials the pruner compared with (0..k−p), so a cached one must share them: named by their
+ * stored outcomes' hashes, not their contents, so a key costs O(k) short strings.
+ */
+export function trialCacheContext(machine: RunMachine, nodeId: string): string | undefined {
+  const spec = machine.get(nodeId).spec;
+  if (spec.trial === undefined || !spec.parent) return undefined;
+  const s = machine.get(spec.parent).spec.tune!;
+  const history: string[] = [];
+  if (s.pruner) for (let i = 0; i <= spec.trial - s.parallelism; i++) {
+    const t = machine.get(mapChildId(spec.parent, i));
+    history.push(t.output?.hash ?? t.phase);
+  }
+  return JSON.stringify({ metric: s.metric ?? null, direction: s.direction, pruner: s.pruner ?? null, history });
+}
+
+/** A trial's view of its study (see TrialRequest), taken now from the study's finished trials. */
+export function trialRequest(machine: RunMachine, studies: ReadonlyMap<string, readonly (Trial | undefined)[]>, nodeId: string): TrialRequest | undefined {
+  const spec = machine.get(nodeId).spec;
+  if (spec.trial === undefined || !spec.parent) return undefined;
+  const s = machine.get(spec.parent).spec.tune!;
+  return {
+    study: spec.parent,
+    number: spec.trial,
+    direction: s.direction,
+    ...(s.metric !== undefined ? { metric: s.metric } : {}),
+    ...(s.pruner ? { pruner: s.pruner } : {}),
+    history: s.pruner ? prunerHistory(studies.get(spec.parent) ?? [], spec.trial, s.parallelism) : [],
+  };
 }

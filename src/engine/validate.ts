@@ -3,9 +3,9 @@
  * every task's resource request can be met by this engine. Errors name the node and the fix.
  */
 import { BatonError } from '../errors.ts';
-import { specDeps } from '../sdk/build.ts';
+import { specDeps } from '../spec/graph.ts';
 import type { TaskDefinition } from '../sdk/task.ts';
-import type { NodeSpec } from './graph.ts';
+import type { NodeSpec } from '../spec/graph.ts';
 import { demandOf, unmeetable } from './evaluate.ts';
 import type { Capacity } from './machine.ts';
 

@@ -9,7 +9,6 @@ import { renderDataset } from '../cli/commands/datasets.ts';
 import type { Platform } from '../composition/platform.ts';
 import { formatDiff } from '../data/profiling/index.ts';
 import type { OfflineEngine } from '../ports/offline.ts';
-import { sharedOfflineEngine } from '../runtime/offline-engine.ts';
 import { dataset, task, workflow, z } from '../sdk/index.ts';
 import { entity, FeatureError, featureView, getHistoricalFeatures, saveTrainingSet, type FeatureView } from './index.ts';
 
@@ -40,7 +39,7 @@ const entities = [
 
 before(async () => {
   ({ platform, dispose, dir } = await tempPlatform());
-  engine = await sharedOfflineEngine();
+  engine = await platform.offline();
   statsCsv = join(dir, 'stats.csv');
   writeFileSync(statsCsv, `origin,ts,avg_delay\nSEA,2024-01-09 23:30:00,4.5\nSFO,2024-01-09 23:00:00,1.5\n`);
 });
@@ -81,7 +80,7 @@ describe('saveTrainingSet', () => {
       output: z.object({ training: dataset(), views: z.array(z.object({ name: z.string(), version: z.string() })) }),
       run: async ({ stats }, ctx) => {
         const view = featureView({ name: 'origin_stats', entities: [origin], source: { path: stats }, timestampField: 'ts', ttlMs: HOUR, features: { avg_delay: 'DOUBLE' } });
-        const { saved, views } = await saveTrainingSet(await sharedOfflineEngine(), ctx.datasets, 'task_train', { entities, features: [view], orderBy: ['flight'] }, { dir: ctx.workDir });
+        const { saved, views } = await saveTrainingSet(await ctx.offline(), ctx.datasets, 'task_train', { entities, features: [view], orderBy: ['flight'] }, { dir: ctx.workDir });
         return { training: saved, views };
       },
     });

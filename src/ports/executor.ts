@@ -4,12 +4,11 @@
  * everything they report. A queue-backed executor for many machines implements this same port.
  */
 import type { ErrorCode, FailureKind } from '../errors.ts';
-import type { Resources } from '../sdk/task.ts';
+import type { Resources } from '../spec/options.ts';
 import type { NewDatasetVersion, StoredValue } from './metadata.ts';
 import type { LoggedArtifact, MetricPoint } from './tracking.ts';
 import type { NewModelVersion } from './registry.ts';
-import type { PrunerSpec } from '../tuning/study.ts';
-import type { Direction, Trial } from '../tuning/trial.ts';
+import type { Direction, PrunerSpec, Trial } from '../spec/study.ts';
 
 export interface AttemptRequest {
   runId: string;

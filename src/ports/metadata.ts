@@ -7,8 +7,8 @@
  * and the result tells which conditional ones (claims, fenced finishes) took effect. That is the engine's group
  * commit and its guard against double dispatch when several engines share a store.
  */
-import type { NodeSpec } from '../engine/graph.ts';
-import type { Binding } from '../sdk/refs.ts';
+import type { NodeSpec } from '../spec/graph.ts';
+import type { Binding } from '../spec/binding.ts';
 import type { AliasMove, NewModelVersion, PromotionRecord, RegistryReads } from './registry.ts';
 import type { TrackingBatch, TrackingReads, TrackingRunRecord, TrackingStatus } from './tracking.ts';
 

@@ -3,8 +3,7 @@
  * grouped by experiment, with params, tags and metric points. The MetadataStore stores them (mutations
  * `startTrackingRun`, `endTrackingRun`, `logTracking`) and answers searches, run details and metric histories.
  */
-import type { DatasetHandle, DirHandle, FileHandle } from '../sdk/handles.ts';
-import type { Method } from '../tracking/history/downsample.ts';
+import type { DatasetHandle, DirHandle, FileHandle } from '../spec/handles.ts';
 
 export type TrackingStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -119,3 +118,6 @@ export interface TrackingReads {
   getTrackingRun(id: string): Promise<TrackingRunDetails | undefined>;
   getMetricHistory(runId: string, key: string, options?: HistoryOptions): Promise<MetricHistory>;
 }
+
+/** How a metric history is downsampled: LTTB (shape-preserving) or min/max per bucket (keeps spikes). */
+export type Method = 'lttb' | 'minmax';

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { BatonError } from '../errors.ts';
-import { DirHandleSchema, FileHandleSchema } from '../sdk/handles.ts';
+import { DirHandleSchema, FileHandleSchema } from '../spec/handles.ts';
 
 export const ModelRegistrationSchema = z.object({
   $model: z.literal('registration'),

@@ -14,7 +14,7 @@ import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AttemptState, MetadataStore, RunStatus } from '../ports/metadata.ts';
 import type { AliasMove, AliasMoveRecord, ModelAliasRecord, ModelInput, ModelLineage, ModelSummary, ModelVersionRecord, PromotionRecord, PromotionStatus } from '../ports/registry.ts';
-import type { DirHandle, FileHandle } from '../sdk/handles.ts';
+import type { DirHandle, FileHandle } from '../spec/handles.ts';
 import { checkGate, evaluateGate, formatGateReport, type Gate, type GateReport } from './gate.ts';
 import { checkModelMetrics, checkModelName, checkModelTags, type ModelRegistration } from './registration.ts';
 import { toSignature, type SignatureSource } from './signature.ts';

@@ -4,7 +4,9 @@
  * handles' refinements) become `{}` rather than failing the registration.
  */
 import { z } from 'zod';
-import type { TaskDefinition } from '../sdk/task.ts';
+
+/** What a signature needs of a task definition (src/sdk/task.ts): its two schemas. */
+type Schemas = { readonly inputSchema: z.ZodType; readonly outputSchema: z.ZodType };
 
 export interface ModelSignature {
   input?: unknown;
@@ -27,7 +29,7 @@ export function signatureOf(s: { input?: z.ZodType | unknown; output?: z.ZodType
 }
 
 /** The signature of a task (the value `task(...)` returns, or its definition): its input and output schemas. */
-export function signatureOfTask(task: { definition: Pick<TaskDefinition, 'inputSchema' | 'outputSchema'> } | Pick<TaskDefinition, 'inputSchema' | 'outputSchema'>): ModelSignature {
+export function signatureOfTask(task: { definition: Schemas } | Schemas): ModelSignature {
   const d = 'definition' in task ? task.definition : task;
   return signatureOf({ input: d.inputSchema, output: d.outputSchema });
 }

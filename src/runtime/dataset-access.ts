@@ -14,14 +14,13 @@ import { describeDataFile, type DescribedData } from '../data/datasets/describe.
 import { checkDatasetName, datasetFormat } from '../data/datasets/ref.ts';
 import { canonicalJson } from '../values/codec.ts';
 import type { RecordingAccess } from './artifact-access.ts';
-import { sharedOfflineEngine } from './offline-engine.ts';
 
 export interface RecordingDatasets extends DatasetAccess {
   /** Versions written through this object, in order (one per distinct name and content). */
   readonly written: DatasetWrite[];
 }
 
-export function datasetAccess(access: RecordingAccess, store: ArtifactStore, engine: () => Promise<OfflineEngine> = sharedOfflineEngine): RecordingDatasets {
+export function datasetAccess(access: RecordingAccess, store: ArtifactStore, engine: () => Promise<OfflineEngine>): RecordingDatasets {
   const written: DatasetWrite[] = [];
   return {
     written,

@@ -8,22 +8,38 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { runCommand, type CommandRun } from '../executors/command/run.ts';
 import { BatonError, type FailureKind } from '../errors.ts';
 import type { ArtifactStore } from '../ports/artifacts.ts';
+import type { OfflineEngine } from '../ports/offline.ts';
 import type { AttemptRequest, AttemptResult } from '../ports/executor.ts';
 import type { TaskContext } from '../sdk/context.ts';
 import type { TaskDefinition } from '../sdk/task.ts';
 import { collectRefs, decodeValue, encodeValue } from '../values/codec.ts';
-import { artifactAccess } from './artifact-access.ts';
+import { artifactAccess, type RecordingAccess } from './artifact-access.ts';
 import { datasetAccess } from './dataset-access.ts';
 import { modelAccess } from './model-access.ts';
 import { trackingLog } from './tracking-log.ts';
 import { trialRuntime, type TrialRuntime } from './trial.ts';
 import { TrialPruned } from '../sdk/trial-pruned.ts';
 
+/** What running a command task needs from the attempt (see executors/command/run.ts, which implements it). */
+export interface CommandRun {
+  access: RecordingAccess;
+  signal: AbortSignal;
+  log: (stream: 'stdout' | 'stderr', text: string) => void;
+  scratch: () => Promise<string>;
+  env: Record<string, string>;
+  nodeId: string;
+  /** Set by the runner: the command's CPU time, peak memory and exit code. */
+  stats?: { cpuMs?: number; peakRssMb?: number; exitCode?: number };
+}
+
 export interface ExecuteOptions {
   artifacts: ArtifactStore;
+  /** The offline engine of the executing process (opened on first use; the executor owns and closes it). */
+  offline: () => Promise<OfflineEngine>;
+  /** Runs a command task's program (the executor's adapter over child processes). */
+  runCommand: (def: TaskDefinition, input: unknown, run: CommandRun) => Promise<unknown>;
   signal: AbortSignal;
   log: (stream: 'stdout' | 'stderr', text: string) => void;
   inlineLimit?: number;
@@ -71,7 +87,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
   let workDir: string | undefined;
   const scratch = async () => (workDir ??= await mkdtemp(join(tmpdir(), `baton-${name}-`)));
   const access = artifactAccess(opts.artifacts, scratch);
-  const datasets = datasetAccess(access, opts.artifacts);
+  const datasets = datasetAccess(access, opts.artifacts, opts.offline);
   // ctx.models and the trial runtime are created on first use: most attempts never touch them, and a fan-out of
   // 100,000 no-op tasks pays for every object allocated here (peak memory).
   let models: ReturnType<typeof modelAccess> | undefined;
@@ -94,7 +110,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
       if (def.kind === 'command') {
         const run: CommandRun = { access, signal: opts.signal, log: opts.log, scratch, env: req.env, nodeId: req.nodeId };
         commandStats = run;
-        raw = await runCommand(def, parsed.data, run);
+        raw = await opts.runCommand(def, parsed.data, run);
       } else {
         const ctx = {
           runId: req.runId,
@@ -106,6 +122,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
           datasets,
           log,
           report: (step: number, value: number) => trial().report(step, value),
+          offline: opts.offline,
           ...(req.trial ? { trial: { study: req.trial.study, number: req.trial.number } } : {}),
         } as unknown as TaskContext;
         // The scratch folder is created on first use: tasks that never ask for it cost no file-system calls.

@@ -9,7 +9,7 @@ import { BatonError } from '../errors.ts';
 import type { AttemptTracking } from '../ports/executor.ts';
 import type { LoggedArtifact, MetricPoint } from '../ports/tracking.ts';
 import type { TrackingLog } from '../sdk/context.ts';
-import { artifactHandle, paramText } from '../tracking/values.ts';
+import { artifactHandle, paramText } from './tracking-values.ts';
 
 export interface RecordingLog extends TrackingLog {
   /** What was logged so far; undefined when nothing was. */

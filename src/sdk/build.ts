@@ -3,9 +3,9 @@
  * calls inside it add NodeSpecs to the current builder and return Refs. Nothing here runs user task code.
  */
 import type { z } from 'zod';
-import type { Guard, NodeSpec } from '../engine/graph.ts';
+import type { Guard, NodeSpec } from '../spec/graph.ts';
 import { BatonError } from '../errors.ts';
-import { bindingDeps, makeRef, toBinding, type Binding, type Ref, type Wire } from './refs.ts';
+import { makeRef, toBinding, type Binding, type Ref, type Wire } from './refs.ts';
 import type { CallOptions, Task, TaskDefinition } from './task.ts';
 import { checkStudy, type StudySpec } from '../tuning/study.ts';
 
@@ -201,12 +201,3 @@ export function dynamic<W, R>(name: string, input: W, build: (input: Unwire<W>) 
   return currentBuilder('dynamic').addDynamic(name, input, build as DynamicFn) as Ref<Unwire<R>>;
 }
 
-/** Every dependency of a node spec: inputs, list, guards and (for select) the condition. */
-export function specDeps(spec: NodeSpec): Set<string> {
-  const deps = new Set<string>();
-  if (spec.input) bindingDeps(spec.input, deps);
-  if (spec.over) bindingDeps(spec.over, deps);
-  if (spec.cond) bindingDeps(spec.cond, deps);
-  for (const g of spec.guards ?? []) bindingDeps(g.binding, deps);
-  return deps;
-}

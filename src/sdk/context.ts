@@ -4,6 +4,7 @@
  */
 import type { DatasetFormat, DatasetHandle, DirHandle, FileHandle } from './handles.ts';
 import type { Model } from '../models/model.ts';
+import type { OfflineEngine } from '../ports/offline.ts';
 import type { ModelRegistration } from '../registry/registration.ts';
 import type { SignatureSource } from '../registry/signature.ts';
 
@@ -120,4 +121,9 @@ export interface TaskContext {
   report(step: number, value: number): void;
   /** Set in a trial of a `tune` study: the study's node id and this trial's number. */
   readonly trial?: { readonly study: string; readonly number: number };
+  /**
+   * The offline engine (DuckDB) of the process running this attempt, opened on first use and shared by its
+   * attempts: SQL over Parquet, CSV and JSON files (`ctx.datasets.path(handle)` gives a dataset's local file).
+   */
+  offline(): Promise<OfflineEngine>;
 }

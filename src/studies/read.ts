@@ -4,7 +4,7 @@
  * plot_optimization_history draws it). Used by `baton study` and by the client API (`run.study()`).
  */
 import { BatonError } from '../errors.ts';
-import { mapChildId } from '../engine/graph.ts';
+import { mapChildId } from '../spec/graph.ts';
 import { trialParams } from '../engine/tune.ts';
 import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { MetadataStore, NodeRecord, NodeState } from '../ports/metadata.ts';

@@ -13,14 +13,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { openArtifactStore, openMetadataStore } from '../composition/adapters.ts';
-import { resolveConfig, type PlatformConfig } from '../composition/config.ts';
 import { BatonError, messageOf } from '../errors.ts';
 import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { MetadataStore } from '../ports/metadata.ts';
 import type { ArtifactHandle, LoggedArtifact, MetricPoint, TrackingBatch, TrackingStatus } from '../ports/tracking.ts';
 import { artifactAccess } from '../runtime/artifact-access.ts';
-import { artifactHandle, paramText } from './values.ts';
+import { artifactHandle, paramText } from '../runtime/tracking-values.ts';
 
 export { paramText };
 export type { ArtifactHandle };
@@ -127,7 +125,7 @@ export class TrackedRun {
     } else {
       handle = artifactHandle(call, name, artifact);
       if (!(await store.has(handle.sha256))) {
-        throw new BatonError('not_found', `${call}("${name}", …): artifact ${handle.sha256} is not in the artifact store ${store.url}. Log handles made with this store, or pass { artifacts } to openTracking.`);
+        throw new BatonError('not_found', `${call}("${name}", …): artifact ${handle.sha256} is not in the artifact store ${store.url}. Log handles made with this store, or open tracking on the store they were made with.`);
       }
     }
     this.check();
@@ -189,20 +187,22 @@ export class TrackedRun {
   }
 }
 
+/**
+ * Tracking over a metadata store and an artifact store it is handed: `platform.tracking()` (the platform's own
+ * stores) or `openTracking()` (from `baton/tracking`, which opens a platform and closes it with `close()`).
+ */
 export class Tracking {
   private readonly runs = new Set<TrackedRun>();
-  private artifactStore: ArtifactStore | undefined;
+  private readonly opts: Required<TrackingOptions>;
   constructor(
     readonly store: MetadataStore,
-    private readonly opts: Required<TrackingOptions>,
-    private readonly ownsStore: boolean,
-    /** Where logArtifact stores local files (opened on first use). */
-    private readonly artifactsUrl: string,
-  ) {}
-
-  /** The artifact store logArtifact uses. */
-  get artifacts(): ArtifactStore {
-    return (this.artifactStore ??= openArtifactStore(this.artifactsUrl));
+    /** Where logArtifact stores local files. */
+    readonly artifacts: ArtifactStore,
+    options: TrackingOptions = {},
+    /** Called by close() after the buffers are flushed (e.g. to close the stores this object was opened with). */
+    private readonly onClose?: () => Promise<void>,
+  ) {
+    this.opts = { flushPoints: options.flushPoints ?? 5_000, flushMs: options.flushMs ?? 1_000, retryForMs: options.retryForMs ?? 120_000 };
   }
 
   async startRun(o: StartRunOptions): Promise<TrackedRun> {
@@ -216,20 +216,9 @@ export class Tracking {
     return run;
   }
 
-  /** Flushes every run's buffer and closes the store (if this object opened it). Runs not ended stay running. */
+  /** Flushes every run's buffer (runs not ended stay running), then releases what this object was opened with. */
   async close(): Promise<void> {
     await Promise.all([...this.runs].map((r) => r.flush()));
-    if (this.ownsStore) await this.store.close();
+    await this.onClose?.();
   }
-}
-
-/**
- * Opens tracking on the platform's metadata store and artifact store (same defaults as the CLI: .baton/baton.db,
- * .baton/artifacts, BATON_STORE, BATON_ARTIFACTS).
- */
-export async function openTracking(config: PlatformConfig & TrackingOptions = {}, existing?: MetadataStore): Promise<Tracking> {
-  const opts: Required<TrackingOptions> = { flushPoints: config.flushPoints ?? 5_000, flushMs: config.flushMs ?? 1_000, retryForMs: config.retryForMs ?? 120_000 };
-  const resolved = resolveConfig(config);
-  if (existing) return new Tracking(existing, opts, false, resolved.artifacts);
-  return new Tracking(await openMetadataStore(resolved.store), opts, true, resolved.artifacts);
 }

@@ -12,49 +12,9 @@
  * `model.logreg.c`. Only the leaves of the chosen branch are active (sampled, present in the params).
  */
 
-/** A categorical choice: a primitive, so it can be stored as JSON and compared with ===. */
-export type Choice = string | number | boolean | null;
+import type { Choice, FloatParam, IntParam, CategoricalParam, ConditionalParam, Param, Shape, Branches, Distribution } from '../spec/study.ts';
 
-export interface FloatParam {
-  readonly type: 'float';
-  readonly lo: number;
-  readonly hi: number;
-  readonly log: boolean;
-  /** Values are lo + k·step (never with log). */
-  readonly step: number | undefined;
-}
-
-export interface IntParam {
-  readonly type: 'int';
-  readonly lo: number;
-  readonly hi: number;
-  readonly log: boolean;
-  /** Values are lo + k·step; 1 unless given (must be 1 with log). */
-  readonly step: number;
-}
-
-export interface CategoricalParam<C extends Choice = Choice> {
-  readonly type: 'categorical';
-  readonly choices: readonly C[];
-}
-
-/** One of several named branches, each with its own parameters; `key` names the branch in the sampled object. */
-export interface ConditionalParam<K extends string = string, B extends Branches = Branches> {
-  readonly type: 'conditional';
-  readonly key: K;
-  readonly branches: B;
-}
-
-export type Param = FloatParam | IntParam | CategoricalParam | ConditionalParam;
-export interface Shape {
-  readonly [name: string]: Param;
-}
-export interface Branches {
-  readonly [branch: string]: Shape;
-}
-
-/** A leaf distribution as samplers see it. A conditional's branch choice is a categorical over branch names. */
-export type Distribution = FloatParam | IntParam | CategoricalParam;
+export type { Choice, FloatParam, IntParam, CategoricalParam, ConditionalParam, Param, Shape, Branches, Distribution };
 
 export interface Leaf {
   /** Dotted path, e.g. `lr`, `model.kind`, `model.rf.depth`. */

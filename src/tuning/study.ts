@@ -11,29 +11,8 @@ import { space as validateSpace, type ParamsOf, type Shape, type Space } from '.
 import { TpeSampler } from './tpe.ts';
 import type { Direction, Pruner, Sampler, Trial, TrialState } from './trial.ts';
 
-/** Samplers a stored study can name; options are JSON (no functions), so a study resumes from its stored spec. */
-export type SamplerSpec =
-  | { type: 'tpe'; startupTrials?: number; eiCandidates?: number; priorWeight?: number; considerMagicClip?: boolean; considerEndpoints?: boolean; normalizeKernels?: boolean }
-  | { type: 'random' }
-  | { type: 'grid'; floatPoints?: number; maxPoints?: number };
-
-export type PrunerSpec =
-  | { type: 'median'; startupTrials?: number; warmupSteps?: number; intervalSteps?: number; minTrials?: number }
-  | { type: 'successive-halving'; minResource?: number | 'auto'; reductionFactor?: number; minEarlyStoppingRate?: number; bootstrapCount?: number };
-
-export interface StudySpec {
-  space: Shape;
-  direction: Direction;
-  /** The numeric field of the objective's output that is the trial's value; none: the output is the number. */
-  metric?: string;
-  /** How many trials to run (fewer when a grid is exhausted first). */
-  trials: number;
-  /** Most trials running at once (resources and pools may allow fewer). */
-  parallelism: number;
-  sampler: SamplerSpec;
-  pruner?: PrunerSpec;
-  seed: number | string;
-}
+export type { SamplerSpec, PrunerSpec, StudySpec } from '../spec/study.ts';
+import type { SamplerSpec, PrunerSpec, StudySpec } from '../spec/study.ts';
 
 /** TPE with Optuna's defaults (10 random start-up trials, 24 EI candidates). */
 export function tpe(options: Omit<Extract<SamplerSpec, { type: 'tpe' }>, 'type'> = {}): SamplerSpec {

@@ -9,17 +9,9 @@
 import type { Rng } from './random.ts';
 import type { ParamsOf, Space } from './space.ts';
 
-export type TrialState = 'complete' | 'pruned' | 'failed' | 'running';
-export type Direction = 'minimize' | 'maximize';
+import type { Direction, Trial, TrialState } from '../spec/study.ts';
 
-export interface Trial<P = unknown> {
-  params: P;
-  /** The objective value of a complete trial. */
-  value?: number;
-  state: TrialState;
-  /** Values reported during the trial (`ctx.report(step, value)`), as [step, value] in reporting order. */
-  intermediate?: readonly (readonly [number, number])[];
-}
+export type { Direction, Trial, TrialState };
 
 export interface Sampler {
   readonly name: string;

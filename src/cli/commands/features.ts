@@ -18,7 +18,6 @@ import type { FeatureView } from '../../features/definitions.ts';
 import { loadFeatureViews } from '../../features/load-views.ts';
 import { getOnlineFeatures, materialize, ONLINE_PATH, startFeatureServer, type MaterializeResult } from '../../features/online/index.ts';
 import type { OnlineStore } from '../../ports/online.ts';
-import { sharedOfflineEngine } from '../../runtime/offline-engine.ts';
 import { c, table, when } from '../format.ts';
 
 type WithPlatform = (fn: (p: Platform) => Promise<void>) => Promise<void>;
@@ -140,7 +139,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
     .action(async (names: string[], o: Common & { full?: boolean }) => {
       await withPlatform((p) =>
         withFeatures(p, o, async (views, online) => {
-          const engine = await sharedOfflineEngine();
+          const engine = await p.offline();
           for (const view of pick(views, names)) {
             const r = await materialize(engine, online, view, { full: o.full === true });
             out(o.json ? JSON.stringify(r) : materializedLine(r));

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { openMetadataStore } from '../../composition/adapters.ts';
 import { BatonError } from '../../errors.ts';
 import type { MetadataStore } from '../../ports/metadata.ts';
-import { sharedOfflineEngine } from '../../runtime/offline-engine.ts';
+import { lazyOfflineEngine } from '../../stores/offline/duckdb/lazy.ts';
 import { LocalArtifactStore } from '../../stores/artifacts/local/store.ts';
 import { parseDatasetRef } from './ref.ts';
 import { DatasetService } from './service.ts';
@@ -27,7 +27,7 @@ const rejectsWith = (p: Promise<unknown>, code: string, message: RegExp) =>
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'baton-datasets-'));
   store = await openMetadataStore(`sqlite:${join(dir, 'baton.db')}`);
-  service = new DatasetService({ store, artifacts: new LocalArtifactStore(join(dir, 'artifacts')), offline: sharedOfflineEngine, clock: { now: () => now++ } });
+  service = new DatasetService({ store, artifacts: new LocalArtifactStore(join(dir, 'artifacts')), offline: lazyOfflineEngine().get, clock: { now: () => now++ } });
 });
 after(async () => {
   await store.close();

@@ -21,7 +21,6 @@ import { fileURLToPath } from 'node:url';
 import { BatonError } from '../../errors.ts';
 import { z } from 'zod';
 import { captureCallSite } from '../../codehash/callsite.ts';
-import { sharedOfflineEngine } from '../../runtime/offline-engine.ts';
 import type { TaskContext } from '../../sdk/context.ts';
 import { DatasetHandleSchema, FileHandleSchema, isDatasetHandle, type DatasetHandle, type FileHandle } from '../../sdk/handles.ts';
 import { makeTask, type Task, type TaskDefinition } from '../../sdk/task.ts';
@@ -127,7 +126,7 @@ export function validationTask(options: ValidationTaskOptions): ValidationTask {
     fn: async (input: unknown, ctx: TaskContext) => {
       const { data } = input as z.output<typeof InputSchema>;
       const source = await localSource(data, ctx);
-      const report = await validate(await sharedOfflineEngine(), source, suite, { sampleSize });
+      const report = await validate(await ctx.offline(), source, suite, { sampleSize });
       // Name the dataset rather than the artifact's content-addressed path.
       const label = isDatasetHandle(data) ? `dataset "${data.dataset.name}"${data.dataset.version ? `@${data.dataset.version}` : ''} (${data.name})` : data.name;
       const named: Report = { ...report, source: label };

@@ -4,6 +4,8 @@
  * the whole process during the attempt, so they are approximate when attempts overlap.
  */
 import type { ArtifactStore } from '../../ports/artifacts.ts';
+import type { OfflineEngine } from '../../ports/offline.ts';
+import { runCommand } from '../command/run.ts';
 import type { AttemptRequest, AttemptSink, Executor } from '../../ports/executor.ts';
 import { executeAttempt } from '../../runtime/execute.ts';
 import { lookupTask } from '../../sdk/registry.ts';
@@ -15,6 +17,8 @@ export class InlineExecutor implements Executor {
 
   constructor(
     private readonly artifacts: ArtifactStore,
+    /** The owner's offline engine (the platform's): inline attempts share it. */
+    private readonly offline: () => Promise<OfflineEngine>,
     private readonly options: { inlineLimit?: number } = {},
   ) {}
 
@@ -31,7 +35,7 @@ export class InlineExecutor implements Executor {
     const cpu0 = process.cpuUsage();
     const stats = { cpuMs: 0 };
     void withCapture(sink.log, () =>
-      executeAttempt(def, req, { artifacts: this.artifacts, signal: controller.signal, log: sink.log, ...(this.options.inlineLimit ? { inlineLimit: this.options.inlineLimit } : {}) }),
+      executeAttempt(def, req, { artifacts: this.artifacts, offline: this.offline, runCommand, signal: controller.signal, log: sink.log, ...(this.options.inlineLimit ? { inlineLimit: this.options.inlineLimit } : {}) }),
     ).then(
       (result) => {
         this.running.delete(key);

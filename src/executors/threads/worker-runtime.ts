@@ -11,6 +11,8 @@ import type { AttemptRequest, AttemptResult } from '../../ports/executor.ts';
 import { executeAttempt } from '../../runtime/execute.ts';
 import { lookupTask } from '../../sdk/registry.ts';
 import { LocalArtifactStore } from '../../stores/artifacts/local/store.ts';
+import { lazyOfflineEngine } from '../../stores/offline/duckdb/lazy.ts';
+import { runCommand } from '../command/run.ts';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.ts';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,6 +55,8 @@ function specifier(module: string): string {
 /** Starts the runtime; returns the handler for messages from the engine and the unpatched write. */
 export function startRuntime(options: RuntimeOptions): { handle: (message: ToWorker) => void; rawWrite: RawWrite } {
   const store = new LocalArtifactStore(options.artifactsRoot);
+  // One offline engine per worker (thread or process), opened when a task first needs it; it lives as long as the worker.
+  const offline = lazyOfflineEngine();
   const imported = new Map<string, Promise<unknown>>();
   let current: number | undefined;
   let controller: AbortController | undefined;
@@ -109,7 +113,7 @@ export function startRuntime(options: RuntimeOptions): { handle: (message: ToWor
       };
     }
     const log = (s: 'stdout' | 'stderr', x: string) => options.send({ t: 'log', id, s, x });
-    return executeAttempt(def, req, { artifacts: store, signal, log, ...(options.inlineLimit ? { inlineLimit: options.inlineLimit } : {}) });
+    return executeAttempt(def, req, { artifacts: store, offline: offline.get, runCommand, signal, log, ...(options.inlineLimit ? { inlineLimit: options.inlineLimit } : {}) });
   };
 
   const run = async (id: number, req: AttemptRequest) => {

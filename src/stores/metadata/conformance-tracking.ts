@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetadataStore } from '../../ports/metadata.ts';
 import type { ArtifactHandle, TrackingRunRecord } from '../../ports/tracking.ts';
-import { RECOMMENDED_INDEXES } from '../../tracking/search/sql.ts';
+import { RECOMMENDED_INDEXES } from './sql/search.ts';
 import type { ConformanceTarget } from './conformance.ts';
 import { DIALECT_WORDS, MIGRATIONS } from './sql/schema.ts';
 

@@ -151,7 +151,9 @@ export function minMax(steps: ArrayLike<number>, values: ArrayLike<number>, n: n
   return pick(steps, values, idx, idx.length);
 }
 
-export type Method = 'lttb' | 'minmax';
+import type { Method } from '../../ports/tracking.ts';
+
+export type { Method };
 
 /** The `{ step, value }[]` form: converts to typed arrays, downsamples, converts back. */
 export function downsamplePoints(points: readonly Point[], n: number, method: Method = 'lttb'): Point[] {

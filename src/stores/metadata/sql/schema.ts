@@ -185,7 +185,7 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 3,
     name: 'tracking: experiments, tracking runs, params, tags, metric history and latest metrics',
-    // Names and columns are the ones src/tracking/search/sql.ts queries; its RECOMMENDED_INDEXES are created here.
+    // Names and columns are the ones src/stores/metadata/sql/search.ts queries; its RECOMMENDED_INDEXES are created here.
     sql: (d) => [
       `CREATE TABLE tracking_experiments (
         name TEXT PRIMARY KEY,

@@ -2,7 +2,7 @@
  * Experiment tracking in SQL, for both dialects: the tracking mutations (start/end a tracking run, log a batch of
  * params, tags, metric points and artifacts) and the reads (search with the filter language, one run's details, a
  * metric's downsampled history). Tables: migrations 3 and 5 in schema.ts; the search SQL comes from
- * src/tracking/search/sql.ts.
+ * ./search.ts.
  *
  * A batch is a handful of multi-row statements whatever its size: metric points are appended (identical points
  * collapse, so a retried flush stores nothing twice) and the latest value per key is upserted from the batch's
@@ -12,7 +12,7 @@ import type { AttemptRef } from '../../../ports/metadata.ts';
 import type { ArtifactHandle, HistoryOptions, LatestMetric, MetricHistory, MetricPoint, TrackingBatch, TrackingRunDetails, TrackingRunRecord, TrackingSearch, TrackingSearchPage } from '../../../ports/tracking.ts';
 import { lttb, minMax } from '../../../tracking/history/downsample.ts';
 import { textNumber } from '../../../tracking/search/evaluate.ts';
-import { compileSearch, nextPageToken } from '../../../tracking/search/sql.ts';
+import { compileSearch, nextPageToken } from './search.ts';
 import type { Row, SqlValue, Statement } from './driver.ts';
 
 type Query = (sql: string, params?: SqlValue[]) => Promise<Row[]>;

@@ -4,7 +4,7 @@
  */
 import { BatonError } from '../errors.ts';
 import type { ArtifactHandle } from '../ports/tracking.ts';
-import { DatasetHandleSchema, DirHandleSchema, FileHandleSchema } from '../sdk/handles.ts';
+import { DatasetHandleSchema, DirHandleSchema, FileHandleSchema } from '../spec/handles.ts';
 
 /** Converts a param or tag value to its stored text, rejecting what is not a scalar. */
 export function paramText(key: string, v: unknown): string {

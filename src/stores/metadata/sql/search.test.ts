@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { BatonError } from '../../errors.ts';
-import { DIALECT_WORDS, MIGRATIONS } from '../../stores/metadata/sql/schema.ts';
-import { parseFilter, parseOrderBy } from './parser.ts';
-import { searchInMemory, textNumber, type RunRecord } from './evaluate.ts';
-import { FILTERS, generateRuns as generate, ORDER_BYS } from './generate.ts';
-import { compileFilter, compileSearch, likeToGlob, nextPageToken, type Strategy } from './sql.ts';
+import { BatonError } from '../../../errors.ts';
+import { DIALECT_WORDS, MIGRATIONS } from './schema.ts';
+import { parseFilter, parseOrderBy } from '../../../tracking/search/parser.ts';
+import { searchInMemory, textNumber, type RunRecord } from '../../../tracking/search/evaluate.ts';
+import { FILTERS, generateRuns as generate, ORDER_BYS } from '../../../tracking/search/generate.ts';
+import { compileFilter, compileSearch, likeToGlob, nextPageToken, type Strategy } from './search.ts';
 
 /** An in-memory SQLite with the store's schema (every migration), holding `runs`. */
 function load(runs: RunRecord[]): Database.Database {

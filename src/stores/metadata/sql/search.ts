@@ -42,10 +42,10 @@
  * both ways), text in binary order (PostgreSQL `COLLATE "C"`), then r.id. Paging: offset, or keyset with the opaque
  * token nextPageToken() builds from the last row of a page (the sort values are selected as k0, k1, …).
  */
-import { BatonError } from '../../errors.ts';
-import type { SqlValue } from '../../stores/metadata/sql/driver.ts';
-import { NUMERIC_ATTRIBUTES, type Attribute, type Expr, type Key, type Literal, type OrderTerm } from './ast.ts';
-import { parseFilter, parseOrderBy } from './parser.ts';
+import { BatonError } from '../../../errors.ts';
+import type { SqlValue } from './driver.ts';
+import { NUMERIC_ATTRIBUTES, type Attribute, type Expr, type Key, type Literal, type OrderTerm } from '../../../tracking/search/ast.ts';
+import { parseFilter, parseOrderBy } from '../../../tracking/search/parser.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Strategy = 'in' | 'exists';

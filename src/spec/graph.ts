@@ -3,9 +3,9 @@
  * written when the run starts, nodes created at run time (map items, dynamic sub-graphs) when their parent expands.
  * Specs are stored as JSON, so any engine process can drive the run without re-running the builder.
  */
-import type { CallOptions } from '../sdk/task.ts';
-import type { Binding } from '../sdk/refs.ts';
-import type { StudySpec } from '../tuning/study.ts';
+import { bindingDeps, type Binding } from './binding.ts';
+import type { CallOptions } from './options.ts';
+import type { StudySpec } from './study.ts';
 
 export type NodeKind = 'task' | 'map' | 'select' | 'dynamic' | 'tune';
 
@@ -40,4 +40,14 @@ export interface NodeSpec {
 
 export function mapChildId(mapId: string, index: number): string {
   return `${mapId}[${index}]`;
+}
+
+/** Every dependency of a node spec: inputs, list, guards and (for select) the condition. */
+export function specDeps(spec: NodeSpec): Set<string> {
+  const deps = new Set<string>();
+  if (spec.input) bindingDeps(spec.input, deps);
+  if (spec.over) bindingDeps(spec.over, deps);
+  if (spec.cond) bindingDeps(spec.cond, deps);
+  for (const g of spec.guards ?? []) bindingDeps(g.binding, deps);
+  return deps;
 }

@@ -1,0 +1,60 @@
+/**
+ * The attempts a driver has in flight on its executors: when each started, its timeout timer, and the output it
+ * logged since the last commit (written with the next commit, one row per attempt and stream).
+ */
+import type { Timers } from '../ports/clock.ts';
+import type { Mutation } from '../ports/metadata.ts';
+
+type Stream = 'stdout' | 'stderr';
+
+export class AttemptsInFlight {
+  /** nodeId → attempt number, for attempts running on our executors. */
+  readonly inFlight = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
+  private readonly timeouts = new Map<string, () => void>();
+  private readonly logs = new Map<string, { nodeId: string; attempt: number; stream: Stream; text: string }>();
+
+  constructor(private readonly timers: Timers) {}
+
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  /** Records that an attempt started at `now`; `onTimeout` fires after `timeoutMs` unless it ends first. */
+  begin(nodeId: string, attempt: number, now: number, timeoutMs: number | undefined, onTimeout: () => void): void {
+    this.inFlight.set(nodeId, attempt);
+    this.startedAt.set(nodeId, now);
+    if (timeoutMs !== undefined) this.timeouts.set(nodeId, this.timers.set(timeoutMs, onTimeout));
+  }
+
+  /** The attempt of `nodeId` ended: forgets it and cancels its timer. Returns when it started. */
+  end(nodeId: string): number | undefined {
+    this.inFlight.delete(nodeId);
+    this.timeouts.get(nodeId)?.();
+    this.timeouts.delete(nodeId);
+    const at = this.startedAt.get(nodeId);
+    this.startedAt.delete(nodeId);
+    return at;
+  }
+
+  log(nodeId: string, attempt: number, stream: Stream, text: string): void {
+    const key = `${nodeId}\u0000${attempt}\u0000${stream}`;
+    const b = this.logs.get(key);
+    if (b) b.text += text;
+    else this.logs.set(key, { nodeId, attempt, stream, text });
+  }
+
+  /** The output logged since the last call, as one mutation (or none). */
+  takeLogs(runId: string, now: number): Mutation | undefined {
+    if (this.logs.size === 0) return undefined;
+    const logs = [...this.logs.values()].map((l) => ({ runId, nodeId: l.nodeId, attempt: l.attempt, stream: l.stream, at: now, text: l.text }));
+    this.logs.clear();
+    return { type: 'logs', logs };
+  }
+
+  /** Cancels every timer (the driver is done). */
+  dispose(): void {
+    for (const cancel of this.timeouts.values()) cancel();
+    this.timeouts.clear();
+  }
+}
