@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { BatonError } from '../../../errors.ts';
 import { LocalArtifactStore, sealOf } from './store.ts';
@@ -123,18 +124,29 @@ test('a symbolic link planted in the store is refused, never followed', async ()
 });
 
 test('a store folder replaced by a link to elsewhere is refused', async () => {
-  await withStored(async (store, key, _file, dir) => {
+  await withStored(async (_store, key, _file, dir) => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'baton-art-elsewhere-'));
     try {
       const ab = join(dir, key.slice(0, 2));
       renameSync(ab, join(elsewhere, 'moved'));
       symlinkSync(join(elsewhere, 'moved'), ab);
-      await assert.rejects(store.read(key), (e: unknown) => tampered(key)(e) && /outside the store/.test((e as Error).message));
-      await assert.rejects(store.localPath(key), tampered(key));
-      await assert.rejects(store.put('the real content'), tampered(key), 'put refuses to write through the link');
+      // Folders are checked once per store object (reads verify content anyway): a later process opens its own.
+      await assert.rejects(new LocalArtifactStore(dir).read(key), (e: unknown) => tampered(key)(e) && /outside the store/.test((e as Error).message));
+      await assert.rejects(new LocalArtifactStore(dir).localPath(key), tampered(key));
+      await assert.rejects(new LocalArtifactStore(dir).put('the real content'), tampered(key), 'put refuses to write through the link');
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+});
+
+test('a FIFO planted in the store is refused at once, not waited on', async () => {
+  await withStored(async (store, key, file) => {
+    rmSync(file);
+    assert.equal(spawnSync('mkfifo', [file]).status, 0);
+    await assert.rejects(store.read(key), (e: unknown) => tampered(key)(e) && /not a regular file/.test((e as Error).message));
+    await assert.rejects(store.get(key), tampered(key));
+    await assert.rejects(store.localPath(key), tampered(key));
   });
 });
 

@@ -6,8 +6,9 @@
  * The folder is trusted no further than it must be, because anyone with access to it can change it:
  * - `get` and `read` hash the content as it is read (one pass, no second read) and fail with code 'artifact'
  *   naming the key when it does not match: the store is corrupt or was tampered with.
- * - Files are opened with O_NOFOLLOW and checked to be regular files, and the `ab/cd` folders are checked on their
- *   real paths, so a symbolic link planted in the store is refused, never followed.
+ * - Files are opened with O_NOFOLLOW (and O_NONBLOCK, so a planted FIFO cannot hang a read) and checked to be
+ *   regular files, and the `ab/cd` folders are checked on their real paths (once per folder and store object: reads
+ *   verify content anyway), so a symbolic link planted in the store is refused, never followed.
  * - `localPath` hands out a path for others to read, so it cannot hash while they read. Each stored file is sealed
  *   instead: read-only, with a modification time derived from its key (`sealOf`). Writing to a file, replacing it
  *   or moving another artifact onto its name changes that time, and a file whose seal does not match is hashed
@@ -26,6 +27,7 @@ import type { ArtifactStore, PutResult } from '../../../ports/artifacts.ts';
 const SHA = /^[0-9a-f]{64}$/;
 /** 0 where the platform has no O_NOFOLLOW (Windows): the lstat checks still apply there. */
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const NONBLOCK = constants.O_NONBLOCK ?? 0;
 /** 2000-01-01T00:00:00Z: seals are times from here on. */
 const SEAL_BASE = 946_684_800;
 
@@ -51,6 +53,8 @@ export class LocalArtifactStore implements ArtifactStore {
   private ready: Promise<void> | undefined;
   /** The root's real path (the root itself may be a link, e.g. /tmp on macOS); found on first use. */
   private realRoot: string | undefined;
+  /** `ab/cd` folders found to be real folders under the root. */
+  private readonly realFolders = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -85,13 +89,18 @@ export class LocalArtifactStore implements ArtifactStore {
    */
   private async checkedPath(sha256: string): Promise<string> {
     const p = this.pathOf(sha256);
+    const folder = sha256.slice(0, 4);
+    if (this.realFolders.has(folder)) return p;
     const root = await this.rootReal();
     const want = join(root, sha256.slice(0, 2), sha256.slice(2, 4));
+    let missing = false;
     const real = await realpath(dirname(p)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return want;
-      throw err;
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
+      missing = true;
+      return want;
     });
     if (real !== want) throw this.tampered(sha256, p, `its folder ${dirname(p)} leads to ${real}, outside the store (a symbolic link was planted)`);
+    if (!missing) this.realFolders.add(folder);
     return p;
   }
 
@@ -116,11 +125,11 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   /** Opens the key's file for reading without following a link, checked to be a regular file. */
-  private async openChecked(sha256: string): Promise<{ fh: FileHandle; p: string }> {
+  private async openChecked(sha256: string): Promise<{ fh: FileHandle; p: string; size: number }> {
     const p = await this.checkedPath(sha256);
     let fh: FileHandle;
     try {
-      fh = await open(p, constants.O_RDONLY | NOFOLLOW);
+      fh = await open(p, constants.O_RDONLY | NOFOLLOW | NONBLOCK);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw this.missing(sha256);
@@ -132,7 +141,7 @@ export class LocalArtifactStore implements ArtifactStore {
       await fh.close();
       throw this.tampered(sha256, p, 'it is not a regular file');
     }
-    return { fh, p };
+    return { fh, p, size: st.size };
   }
 
   async put(content: Readable | Uint8Array | string): Promise<PutResult> {
@@ -203,10 +212,18 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async read(sha256: string): Promise<Buffer> {
-    const { fh, p } = await this.openChecked(sha256);
+    const { fh, p, size } = await this.openChecked(sha256);
     let data: Buffer;
     try {
-      data = await fh.readFile();
+      // The size is known from the check's fstat: read into one buffer (fh.readFile would fstat again).
+      data = Buffer.allocUnsafe(size);
+      let at = 0;
+      while (at < size) {
+        const { bytesRead } = await fh.read(data, at, size - at, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      if (at < size) data = data.subarray(0, at); // shrunk while read: the hash below says so
     } finally {
       await fh.close();
     }
