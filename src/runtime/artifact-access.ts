@@ -19,11 +19,19 @@ export interface RecordingAccess extends ArtifactAccess {
   readonly writtenSet: Set<string>;
 }
 
+const shown = (v: unknown): string => {
+  try {
+    return (JSON.stringify(v) ?? String(v)).slice(0, 200);
+  } catch {
+    return typeof v;
+  }
+};
+
 /** Checks a handle given by user code or decoded from input (it may be forged): its key and kind. */
 function checked<T extends FileHandle | DirHandle>(handle: T, kind: 'file' | 'dir', call: string): T {
   const r = (kind === 'dir' ? DirHandleSchema : FileHandleSchema).safeParse(handle);
   if (!r.success) {
-    throw new BatonError('artifact', `ctx.artifacts.${call} needs a ${kind} handle ({ $artifact: '${kind}', sha256, size, name, … }), got ${JSON.stringify(handle)?.slice(0, 200)}. Pass a handle returned by ctx.artifacts.put${kind === 'dir' ? 'Dir' : 'File'}.`);
+    throw new BatonError('artifact', `ctx.artifacts.${call} needs a ${kind} handle ({ $artifact: '${kind}', sha256, size, name, … }), got ${shown(handle)}. Pass a handle returned by ctx.artifacts.put${kind === 'dir' ? 'Dir' : 'File'}.`);
   }
   return handle;
 }
