@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { BatonError } from '../errors.ts';
 import { DirHandleSchema, FileHandleSchema } from '../spec/handles.ts';
+import { isPathSafeName, PATH_SAFE_NAME_RULE } from '../values/names.ts';
 
 export const ModelRegistrationSchema = z.object({
   $model: z.literal('registration'),
@@ -41,11 +42,9 @@ export function attemptRegistrationId(runId: string, nodeId: string, attempt: nu
   return `${runId}/${nodeId}/${attempt}/${name}`;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
-
 export function checkModelName(name: string): string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new BatonError('usage', `Model name ${JSON.stringify(name)} is not valid. Use 1–128 letters, digits, ".", "_", "-" or "/", starting with a letter or digit (e.g. "churn" or "team/churn").`);
+  if (!isPathSafeName(name)) {
+    throw new BatonError('usage', `Model name ${JSON.stringify(name)} is not valid. Use 1–128 characters: ${PATH_SAFE_NAME_RULE} (e.g. "churn" or "team/churn").`);
   }
   return name;
 }

@@ -2,12 +2,16 @@
  * The `ctx.artifacts` object a task uses: stores files, bytes and directories and opens handles, recording every
  * artifact read and written for lineage.
  */
-import { mkdtemp, mkdir, readdir, stat, symlink, copyFile } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, realpath, stat, symlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { BatonError } from '../errors.ts';
 import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { ArtifactAccess } from '../sdk/context.ts';
-import type { DirHandle, FileHandle } from '../sdk/handles.ts';
+import { DirHandleSchema, FileHandleSchema, type DirHandle, type FileHandle } from '../sdk/handles.ts';
 import { canonicalJson } from '../values/codec.ts';
+import { safeBaseName } from '../values/names.ts';
+import { assertRealParent, isInside, parseManifest, scanFolder, type Manifest } from './dir-manifest.ts';
 
 export interface RecordingAccess extends ArtifactAccess {
   /** Artifacts read and written through this object (lineage). */
@@ -15,18 +19,21 @@ export interface RecordingAccess extends ArtifactAccess {
   readonly writtenSet: Set<string>;
 }
 
-interface Manifest {
-  files: { path: string; sha256: string; size: number }[];
-}
-
-async function walk(root: string, dir = root): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(root, p)));
-    else if (e.isFile()) out.push(relative(root, p));
+const shown = (v: unknown): string => {
+  try {
+    return (JSON.stringify(v) ?? String(v)).slice(0, 200);
+  } catch {
+    return typeof v;
   }
-  return out.sort();
+};
+
+/** Checks a handle given by user code or decoded from input (it may be forged): its key and kind. */
+function checked<T extends FileHandle | DirHandle>(handle: T, kind: 'file' | 'dir', call: string): T {
+  const r = (kind === 'dir' ? DirHandleSchema : FileHandleSchema).safeParse(handle);
+  if (!r.success) {
+    throw new BatonError('artifact', `ctx.artifacts.${call} needs a ${kind} handle ({ $artifact: '${kind}', sha256, size, name, … }), got ${shown(handle)}. Pass a handle returned by ctx.artifacts.put${kind === 'dir' ? 'Dir' : 'File'}.`);
+  }
+  return handle;
 }
 
 export function artifactAccess(store: ArtifactStore, scratch: () => Promise<string>): RecordingAccess {
@@ -46,12 +53,14 @@ export function artifactAccess(store: ArtifactStore, scratch: () => Promise<stri
       return { $artifact: 'file', sha256, size, name, ...(options.format ? { format: options.format } : {}) };
     },
     async putDir(path, options = {}) {
-      const manifest: Manifest = { files: [] };
+      // Links inside the folder are kept as links; a link to outside it is refused (the rule: ./dir-manifest.ts).
+      const scanned = await scanFolder(path);
+      const manifest: Manifest = { files: [], ...(scanned.links.length ? { links: scanned.links } : {}) };
       let total = 0;
-      for (const rel of await walk(path)) {
+      for (const rel of scanned.files) {
         const { sha256, size } = await store.putFile(join(path, rel));
         written.add(sha256);
-        manifest.files.push({ path: rel.split('\\').join('/'), sha256, size });
+        manifest.files.push({ path: rel, sha256, size });
         total += size;
       }
       const { sha256 } = await store.put(canonicalJson(manifest));
@@ -59,24 +68,40 @@ export function artifactAccess(store: ArtifactStore, scratch: () => Promise<stri
       return { $artifact: 'dir', sha256, size: total, name: options.name ?? basename(path), files: manifest.files.length };
     },
     async path(handle: FileHandle) {
+      checked(handle, 'file', 'path(handle)');
       read.add(handle.sha256);
       return store.localPath(handle.sha256);
     },
     async read(handle: FileHandle) {
+      checked(handle, 'file', 'read(handle)');
       read.add(handle.sha256);
       return store.read(handle.sha256);
     },
     async dirPath(handle: DirHandle) {
+      checked(handle, 'dir', 'dirPath(handle)');
       read.add(handle.sha256);
-      const manifest = JSON.parse((await store.read(handle.sha256)).toString('utf8')) as Manifest;
-      const target = await mkdtemp(join(await scratch(), `${handle.name}-`));
+      const manifest = parseManifest(handle.sha256, await store.read(handle.sha256));
+      // The handle's name is only a label (handles can be forged): its safe base name names the folder.
+      const base = await realpath(await scratch());
+      const target = await realpath(await mkdtemp(join(base, `${safeBaseName(handle.name, 'dir')}-`)));
+      if (target === base || !isInside(base, target)) throw new BatonError('internal', `Folder ${target} for directory ${handle.sha256} is outside the scratch folder ${base}.`);
+      const folders = new Set<string>();
+      // Files first, links last: no file is written through a link the manifest made.
       for (const f of manifest.files) {
         read.add(f.sha256);
         const dest = join(target, f.path);
-        if (!dest.startsWith(target)) throw new Error(`Directory manifest ${handle.sha256} has an entry outside its root: ${f.path}`);
-        await mkdir(dirname(dest), { recursive: true });
+        if (dest === target || !isInside(target, dest)) throw new BatonError('artifact', `Directory manifest ${handle.sha256} has an entry outside its root: ${f.path}`);
+        await mkdir(join(dest, '..'), { recursive: true });
+        await assertRealParent(handle.sha256, target, dest, folders);
         const src = await store.localPath(f.sha256);
-        await symlink(src, dest).catch(() => copyFile(src, dest));
+        // Where links cannot be made (Windows without the right), a copy; EXCL so an existing entry is never written through.
+        await symlink(src, dest).catch(() => copyFile(src, dest, constants.COPYFILE_EXCL));
+      }
+      for (const l of manifest.links ?? []) {
+        const dest = join(target, l.path);
+        await mkdir(join(dest, '..'), { recursive: true });
+        await assertRealParent(handle.sha256, target, dest, folders);
+        await symlink(l.target, dest);
       }
       return target;
     },

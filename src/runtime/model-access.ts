@@ -17,6 +17,7 @@ import type { ModelAccess, ModelRegisterOptions } from '../sdk/context.ts';
 import { DirHandleSchema, FileHandleSchema, type DirHandle, type FileHandle } from '../sdk/handles.ts';
 import type { TaskDefinition } from '../sdk/task.ts';
 import type { RecordingAccess } from './artifact-access.ts';
+import { parseManifest } from './dir-manifest.ts';
 
 export interface RecordingModels extends ModelAccess {
   /** Registrations made through this object, in order (one per name). */
@@ -77,7 +78,7 @@ export function modelAccess(deps: ModelAccessDeps): RecordingModels {
 
   /** The flavor named in a stored directory's model.json, if it has one. */
   const flavorOfStoredDir = async (handle: DirHandle): Promise<string | undefined> => {
-    const manifest = JSON.parse((await deps.store.read(handle.sha256)).toString('utf8')) as { files: { path: string; sha256: string }[] };
+    const manifest = parseManifest(handle.sha256, await deps.store.read(handle.sha256));
     const entry = manifest.files.find((f) => f.path === MANIFEST_FILE);
     if (!entry) return undefined;
     try {

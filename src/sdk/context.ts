@@ -13,11 +13,18 @@ export interface ArtifactAccess {
   putFile(path: string, options?: { name?: string; format?: string }): Promise<FileHandle>;
   /** Stores bytes or a string as a file and returns its handle. */
   putBytes(data: Uint8Array | string, name: string, options?: { format?: string }): Promise<FileHandle>;
-  /** Stores every file under a directory and returns a handle to the whole tree. */
+  /**
+   * Stores every file under a directory and returns a handle to the whole tree. A symbolic link that points inside
+   * the folder is kept as a link; one that points outside it (or a FIFO, socket or device) is refused with an error
+   * naming it, since its content would not be part of the stored folder.
+   */
   putDir(path: string, options?: { name?: string }): Promise<DirHandle>;
   /** A local path to read the file from (read-only; do not modify it). */
   path(handle: FileHandle): Promise<string>;
-  /** Materialises a directory handle into a fresh folder and returns its path. */
+  /**
+   * Materialises a directory handle into a fresh folder inside the attempt's scratch folder and returns its path.
+   * The folder is named after the handle's name reduced to a safe base name ("../../x" gives "x-…").
+   */
   dirPath(handle: DirHandle): Promise<string>;
   /** Reads a whole file into memory. */
   read(handle: FileHandle): Promise<Buffer>;

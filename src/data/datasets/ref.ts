@@ -5,8 +5,8 @@
  */
 import { BatonError } from '../../errors.ts';
 import { formatOf, type FileFormat } from '../../ports/offline.ts';
+import { isPathSafeName, PATH_SAFE_NAME_RULE } from '../../values/names.ts';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
 export const DATASET_FORMATS: readonly FileFormat[] = ['csv', 'parquet', 'json'];
 
 export interface DatasetRef {
@@ -18,8 +18,8 @@ export interface DatasetRef {
 }
 
 export function checkDatasetName(name: string): string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new BatonError('usage', `Dataset name ${JSON.stringify(name)} is not valid. Use 1–128 letters, digits, ".", "_", "-" or "/", starting with a letter or digit (e.g. "sales" or "raw/flights").`);
+  if (!isPathSafeName(name)) {
+    throw new BatonError('usage', `Dataset name ${JSON.stringify(name)} is not valid. Use 1–128 characters: ${PATH_SAFE_NAME_RULE} (e.g. "sales" or "raw/flights").`);
   }
   return name;
 }
