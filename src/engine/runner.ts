@@ -15,6 +15,8 @@ import type { DynamicFn } from '../sdk/build.ts';
 import type { TaskDefinition } from '../sdk/task.ts';
 import { BatonError, messageOf } from '../errors.ts';
 import { cacheKey, taskCodeHash, type KeyParts } from './cache-key.ts';
+import { inputPaths, pathWarnings } from './path-inputs.ts';
+import type { FingerprintPaths } from '../ports/path-fingerprints.ts';
 import { evaluateNode, type Evaluation } from './evaluate.ts';
 import { prunerHistory } from './tune.ts';
 import { mapChildId } from './graph.ts';
@@ -26,7 +28,7 @@ import { attemptRegistrationId } from '../registry/registration.ts';
 import type { Trial } from '../tuning/trial.ts';
 
 export interface RunnerEvent {
-  type: 'transition' | 'log' | 'attempt' | 'run';
+  type: 'transition' | 'log' | 'attempt' | 'run' | 'warning';
   at: number;
   nodeId?: string;
   from?: Phase;
@@ -67,6 +69,8 @@ export interface DriverOptions {
   onEvent?: (e: RunnerEvent) => void;
   /** Environment values for tasks that declare `env`. @default process.env */
   env?: Record<string, string | undefined>;
+  /** Fingerprints local paths named by string inputs, for cache keys (engine/path-inputs.ts). @default none: not checked */
+  fingerprintPaths?: FingerprintPaths;
 }
 
 export interface RunOutcome {
@@ -656,7 +660,8 @@ export class RunDriver {
         continue;
       }
       try {
-        const { key, parts } = cacheKey(def, it.ev.input, it.ev.value, it.ev.env, this.trialKey(it.id));
+        const paths = await inputPaths(def, it.ev.value, this.o.fingerprintPaths);
+        const { key, parts } = cacheKey(def, it.ev.input, it.ev.value, it.ev.env, this.trialKey(it.id), paths);
         keyed.push({ ...it, key, parts });
       } catch (err) {
         // A code hash that cannot be computed disables caching for this node rather than failing it.
@@ -673,6 +678,10 @@ export class RunDriver {
       }
       const keyed = { input: k.ev.input, ...(k.key ? { key: k.key, parts: k.parts } : {}) };
       const hit = k.key ? hits.get(k.key) : undefined;
+      for (const message of pathWarnings(k.id, k.parts, !!hit)) {
+        events.push({ type: 'path_warning', nodeId: k.id, data: { message } });
+        this.emit({ type: 'warning', at: now, nodeId: k.id, message });
+      }
       if (hit) {
         const from = `${hit.runId}/${hit.nodeId}`;
         this.machine.succeed(k.id, hit.output, from);
