@@ -64,7 +64,15 @@ export async function resolveParamRefs(params: unknown, deps: ParamRefDeps, name
   return params;
 }
 
-/** The embedded path fingerprinter, its memo of file hashes under the local artifact store (`file:PATH`). */
+const fingerprinters = new Map<string, FingerprintPaths>();
+
+/** The embedded path fingerprinter (one per artifact store and process, so its in-memory memo is shared by runs). */
 export function pathFingerprints(artifactsUrl: string): FingerprintPaths {
-  return localPathFingerprints(artifactsUrl.startsWith('file:') ? { memoFile: join(artifactsUrl.slice('file:'.length), 'memo', 'path-fingerprints.json') } : {});
+  let f = fingerprinters.get(artifactsUrl);
+  if (!f) {
+    // Its memo of large files' hashes is kept under the local artifact store (`file:PATH`).
+    f = localPathFingerprints(artifactsUrl.startsWith('file:') ? { memoFile: join(artifactsUrl.slice('file:'.length), 'memo', 'path-fingerprints.json') } : {});
+    fingerprinters.set(artifactsUrl, f);
+  }
+  return f;
 }

@@ -1,12 +1,14 @@
 /**
  * Fingerprints of local files and folders named by task inputs (the PathFingerprints port). A file's fingerprint is
  * its sha256; it is computed only when the file's (path, size, mtime, ctime, inode) changed since it was last
- * hashed, remembered in a small memo file beside the artifacts, so an unchanged 10 GB CSV costs one `stat` per run.
+ * hashed. The memo lives in memory, and for files of PERSIST_MIN_BYTES or more also in a small memo file beside the
+ * artifacts, so an unchanged 10 GB CSV costs one `stat` per run; small files are cheaper to hash than to remember
+ * (a log file a task appends to would otherwise churn the memo).
  * A folder's fingerprint is the hash of its sorted (relative path, file hash) list; walks are bounded
  * (MAX_DIR_ENTRIES), skip `.git`, `node_modules` and `.baton`, and do not follow symlinked folders.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { FingerprintPaths, PathScan } from '../ports/path-fingerprints.ts';
@@ -15,8 +17,25 @@ import type { FingerprintPaths, PathScan } from '../ports/path-fingerprints.ts';
 export const MAX_DIR_ENTRIES = 10_000;
 /** Folders never walked: version control, dependencies, Baton's own store. */
 const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.baton']);
-/** Memo entries kept (oldest dropped first). */
-const MAX_MEMO = 20_000;
+/** Files at least this large have their hash remembered across processes. */
+export const PERSIST_MIN_BYTES = 1024 * 1024;
+/** Memo entries kept in the memo file (oldest dropped first) and in memory (cleared when exceeded). */
+const MAX_SAVED = 10_000;
+const MAX_IN_MEMORY = 50_000;
+/** Least time between two writes of the memo file; what is left is written when the process exits. */
+const SAVE_EVERY_MS = 2000;
+
+/** Memo writers with unsaved entries, flushed synchronously at exit (one listener for all of them). */
+const pending = new Set<() => void>();
+let exitHook = false;
+function flushAtExit(flush: () => void): void {
+  pending.add(flush);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const f of pending) f();
+  });
+}
 
 class TooLarge extends Error {}
 
@@ -36,48 +55,84 @@ async function hashFile(path: string): Promise<string> {
 }
 
 export function localPathFingerprints(options: Options = {}): FingerprintPaths {
-  const cwd = options.cwd ?? process.cwd();
   const maxEntries = options.maxDirEntries ?? MAX_DIR_ENTRIES;
-  let memo: Map<string, string> | undefined;
-  let added = 0;
+  const memo = new Map<string, string>();
+  /** Entries for the memo file: loaded once, then added to. */
+  let saved: Map<string, string> | undefined;
+  let dirty = false;
+  let lastSave = 0;
+  let timer: NodeJS.Timeout | undefined;
 
-  async function loadMemo(): Promise<Map<string, string>> {
-    if (memo) return memo;
-    memo = new Map();
+  async function loadSaved(): Promise<Map<string, string>> {
+    if (saved) return saved;
+    saved = new Map();
     if (options.memoFile) {
       try {
-        const saved = JSON.parse(await readFile(options.memoFile, 'utf8')) as Record<string, string>;
-        for (const [k, v] of Object.entries(saved)) if (typeof v === 'string') memo.set(k, v);
+        const data = JSON.parse(await readFile(options.memoFile, 'utf8')) as Record<string, string>;
+        for (const [k, v] of Object.entries(data)) if (typeof v === 'string') saved.set(k, v);
       } catch {
         /* no memo yet, or an unreadable one: start afresh (it only saves work) */
       }
     }
-    return memo;
+    return saved;
   }
 
-  async function saveMemo(): Promise<void> {
-    if (!options.memoFile || added === 0 || !memo) return;
-    added = 0;
-    const entries = [...memo.entries()].slice(-MAX_MEMO);
-    const tmp = `${options.memoFile}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  function snapshot(): { tmp: string; text: string } | undefined {
+    pending.delete(flushSync);
+    if (!options.memoFile || !dirty || !saved) return undefined;
+    dirty = false;
+    lastSave = Date.now();
+    const text = JSON.stringify(Object.fromEntries([...saved.entries()].slice(-MAX_SAVED)));
+    return { tmp: `${options.memoFile}.${process.pid}-${randomBytes(4).toString('hex')}`, text };
+  }
+
+  async function save(): Promise<void> {
+    const snap = snapshot();
+    if (!snap) return;
     try {
-      await mkdir(dirname(options.memoFile), { recursive: true });
-      await writeFile(tmp, JSON.stringify(Object.fromEntries(entries)));
-      await rename(tmp, options.memoFile); // atomic: concurrent engines overwrite each other, never corrupt
+      await mkdir(dirname(options.memoFile!), { recursive: true });
+      await writeFile(snap.tmp, snap.text);
+      await rename(snap.tmp, options.memoFile!); // atomic: concurrent engines overwrite each other, never corrupt
     } catch {
       /* the memo is an optimisation; failing to save it costs a re-hash next time */
     }
   }
 
+  function flushSync(): void {
+    const snap = snapshot();
+    if (!snap) return;
+    try {
+      writeFileSync(snap.tmp, snap.text);
+      renameSync(snap.tmp, options.memoFile!);
+    } catch {
+      /* as above */
+    }
+  }
+
+  async function saveSoon(): Promise<void> {
+    if (!dirty || timer) return;
+    if (Date.now() - lastSave >= SAVE_EVERY_MS) return save();
+    timer = setTimeout(() => {
+      timer = undefined;
+      void save();
+    }, SAVE_EVERY_MS);
+    timer.unref();
+  }
+
   async function fileHash(abs: string, s: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint; dev: bigint }): Promise<string> {
-    const m = await loadMemo();
     const key = `${abs}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}\0${s.ino}\0${s.dev}`;
-    let h = m.get(key);
+    const persist = !!options.memoFile && s.size >= BigInt(PERSIST_MIN_BYTES);
+    let h = memo.get(key) ?? (persist ? (await loadSaved()).get(key) : undefined);
     if (!h) {
       h = await hashFile(abs);
-      m.set(key, h);
-      added++;
+      if (persist) {
+        saved!.set(key, h);
+        dirty = true;
+        flushAtExit(flushSync);
+      }
     }
+    if (memo.size >= MAX_IN_MEMORY) memo.clear();
+    memo.set(key, h);
     return h;
   }
 
@@ -105,7 +160,7 @@ export function localPathFingerprints(options: Options = {}): FingerprintPaths {
   return async (candidates, { content }): Promise<PathScan> => {
     const scan: PathScan = { paths: {}, skipped: {} };
     for (const c of new Set(candidates)) {
-      const abs = resolve(cwd, c);
+      const abs = resolve(options.cwd ?? process.cwd(), c);
       const s = await stat(abs, { bigint: true }).catch(() => undefined);
       if (!s || !(s.isFile() || s.isDirectory())) continue;
       if (!content) {
@@ -119,7 +174,7 @@ export function localPathFingerprints(options: Options = {}): FingerprintPaths {
         else scan.skipped[c] = `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
       }
     }
-    await saveMemo();
+    await saveSoon();
     return scan;
   };
 }
