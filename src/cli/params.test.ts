@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatonError } from '../errors.ts';
-import { nonNegativeInt, parseParams, positiveInt } from './params.ts';
+import { nonNegativeInt, parseParams, parsePools, positiveInt } from './params.ts';
 
 test('no --param key path or JSON value can modify Object.prototype', () => {
   const attempts = [
@@ -42,4 +42,10 @@ test('numeric option parsers name the option and what is allowed', () => {
   assert.equal(nonNegativeInt('--gpus')('0'), 0);
   for (const bad of ['abc', '0', '-1', '1.5', '', ' ', '1e400']) assert.throws(() => positiveInt('--cpus')(bad), /--cpus must be a whole number ≥ 1, got/);
   assert.throws(() => nonNegativeInt('--gpus')('-1'), /--gpus must be a whole number ≥ 0, got "-1"/);
+});
+
+test('--pool NAME=N: N a whole number ≥ 1, nothing trailing, no prototype names', () => {
+  assert.deepEqual(parsePools(['gpu=1', 'db=4']), { gpu: 1, db: 4 });
+  for (const bad of ['gpu', 'gpu=', 'gpu=0', 'gpu=1=2', 'gpu= 1', 'gpu=1.5', '=2']) assert.throws(() => parsePools([bad]), /is not NAME=N with N ≥ 1/, bad);
+  assert.throws(() => parsePools(['__proto__=1']), /not allowed as a pool name/);
 });

@@ -83,8 +83,10 @@ export function parseParams(pairs: readonly string[]): Record<string, unknown> {
 export function parsePools(pairs: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const pair of pairs) {
-    const [name, n] = pair.split('=');
-    if (!name || !n || !Number.isInteger(Number(n)) || Number(n) < 1) throw new BatonError('usage', `--pool "${pair}" is not NAME=N with N ≥ 1. Example: --pool gpu=1`);
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, Math.max(eq, 0));
+    const n = eq < 0 ? '' : pair.slice(eq + 1);
+    if (!name || !/^\d+$/.test(n) || !Number.isSafeInteger(Number(n)) || Number(n) < 1) throw new BatonError('usage', `--pool "${pair}" is not NAME=N with N ≥ 1. Example: --pool gpu=1`);
     if (FORBIDDEN_KEYS.has(name)) throw new BatonError('usage', `--pool "${pair}": "${name}" is not allowed as a pool name. Rename the pool.`);
     out[name] = Number(n);
   }
