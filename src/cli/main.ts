@@ -8,12 +8,12 @@ import { openPlatform, type Platform } from '../composition/platform.ts';
 import { loadWorkflowFile } from '../composition/load-workflow.ts';
 import type { PlatformConfig } from '../composition/config.ts';
 import type { ExecutorName } from '../sdk/task.ts';
-import { explainMiss, type KeyParts } from '../engine/cache-key.ts';
+import { explainMiss, hitCaveats, type KeyParts } from '../engine/cache-key.ts';
 import type { CodeHash } from '../codehash/index.ts';
 import { decodeShallow } from '../values/codec.ts';
 import type { RunStatus } from '../ports/metadata.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
-import { parseParams, parsePools } from './params.ts';
+import { nonNegativeInt, parseParams, parsePools, positiveInt } from './params.ts';
 import { Progress } from './progress.ts';
 import { renderRun, runModels } from './show.ts';
 import { datasetCommands } from './commands/datasets.ts';
@@ -82,9 +82,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-p, --param <key=value>', 'workflow parameter (repeatable; JSON values allowed)', collect, [])
     .option('-w, --workflow <name>', 'which workflow, when the file exports several')
     .addOption(new Option('-e, --executor <name>', 'executor for tasks that do not choose one').choices(['inline', 'threads', 'processes']))
-    .option('--cpus <n>', 'CPU slots this engine schedules', Number)
-    .option('--gpus <n>', 'GPUs this engine schedules', Number)
-    .option('--memory <mb>', 'memory budget in MiB', Number)
+    .option('--cpus <n>', 'CPU slots this engine schedules', positiveInt('--cpus'))
+    .option('--gpus <n>', 'GPUs this engine schedules', nonNegativeInt('--gpus'))
+    .option('--memory <mb>', 'memory budget in MiB', positiveInt('--memory', '4096'))
     .option('--pool <name=n>', 'pool concurrency limit (repeatable)', collect, [])
     .option('--json', 'print the outcome as JSON, no progress display')
     .option('-q, --quiet', 'no progress display')
@@ -111,7 +111,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('list runs, newest first (and search and compare tracking runs)')
     .addOption(new Option('-s, --status <status>', 'only runs with this status').choices(['running', 'succeeded', 'failed', 'cancelled']))
     .option('-w, --workflow <name>', 'only runs of this workflow')
-    .option('-n, --limit <n>', 'how many', Number, 20)
+    .option('-n, --limit <n>', 'how many', positiveInt('--limit'), 20)
     .option('--json', 'JSON lines')
     .action(async (o: { status?: RunStatus; workflow?: string; limit: number; json?: boolean }) => {
       await withPlatform(g(), {}, async (p) => {
@@ -145,7 +145,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<run>', 'run id (or a unique prefix)')
     .argument('[task]', 'node id, e.g. train or train[3]')
     .option('-f, --follow', 'keep printing until the run ends')
-    .option('-a, --attempt <n>', 'only this attempt', Number)
+    .option('-a, --attempt <n>', 'only this attempt', positiveInt('--attempt', '2'))
     .action(async (id: string, nodeId: string | undefined, o: { follow?: boolean; attempt?: number }) => {
       await withPlatform(g(), {}, async (p) => {
         const runId = await p.resolveRunId(id);
@@ -172,8 +172,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('re-run a failed, cancelled or interrupted run, reusing every successful task')
     .argument('<run>', 'run id (or a unique prefix)')
     .addOption(new Option('-e, --executor <name>', 'executor for tasks that do not choose one').choices(['inline', 'threads', 'processes']))
-    .option('--cpus <n>', 'CPU slots (default: what the run started with)', Number)
-    .option('--gpus <n>', 'GPUs (default: what the run started with)', Number)
+    .option('--cpus <n>', 'CPU slots (default: what the run started with)', positiveInt('--cpus'))
+    .option('--gpus <n>', 'GPUs (default: what the run started with)', nonNegativeInt('--gpus'))
     .option('--pool <name=n>', 'pool concurrency limit (repeatable)', collect, [])
     .option('--json', 'print the outcome as JSON')
     .option('-q, --quiet', 'no progress display')
@@ -234,7 +234,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const runId = await p.resolveRunId(id);
         const node = await p.store.getNode(runId, nodeId);
         if (!node) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
-        if (node.cachedFrom) return out(`${c.cyan('hit')}: "${nodeId}" reused the output of ${node.cachedFrom} (key ${node.cacheKey?.slice(0, 16)}).`);
+        if (node.cachedFrom) return out(`${c.cyan('hit')}: "${nodeId}" reused the output of ${node.cachedFrom} (key ${node.cacheKey?.slice(0, 16)}).${hitCaveats(node.cacheParts as KeyParts | undefined)}`);
         if (!node.cacheKey) return out(node.input ? `"${nodeId}" ran with caching disabled (cache: false).` : `"${nodeId}" has not been evaluated yet, so it has no cache key.`);
         const entries = (await p.store.recentCacheEntries(node.spec.task!, 50)).filter((e) => !(e.runId === runId && e.nodeId === nodeId) && e.key !== node.cacheKey);
         out(`${c.yellow('miss')}: "${nodeId}" (task ${node.spec.task}) had key ${node.cacheKey.slice(0, 16)}, which was not in the cache.`);

@@ -36,6 +36,7 @@ export class Progress {
   }
 
   onEvent = (e: RunnerEvent): void => {
+    if (e.type === 'warning') return this.warn(e.message ?? '');
     if (e.type !== 'transition' || !e.nodeId || !e.to) return;
     const prev = this.phase.get(e.nodeId);
     if (prev) this.counts.set(prev, (this.counts.get(prev) ?? 1) - 1);
@@ -57,6 +58,15 @@ export class Progress {
     }
     if (e.to === 'succeeded') process.stderr.write(`  ${e.cached ? c.cyan('cached') : c.green('done')}  ${e.nodeId}\n`);
     else if (e.to === 'failed' || e.to === 'retrying' || e.to === 'upstream_failed') process.stderr.write(`  ${c.red(e.to)}  ${e.nodeId}\n`);
+  }
+
+  private warnings = 0;
+
+  /** Warnings (a cache hit that could not check its input paths) print even when quiet; the first 10 in full. */
+  private warn(message: string): void {
+    if (++this.warnings > 10) return;
+    if (this.tty && !this.quiet) logUpdateStderr.clear();
+    process.stderr.write(`${c.yellow('warning')}: ${message}${this.warnings === 10 ? ' (further warnings are not printed; see the run\'s path_warning events)' : ''}\n`);
   }
 
   private n(p: Phase): number {

@@ -25,6 +25,7 @@ import { openArtifactStore, openMetadataStore } from './adapters.ts';
 import { resolveConfig, type PlatformConfig, type ResolvedConfig } from './config.ts';
 import { loadWorkflowFile } from './load-workflow.ts';
 import { snapshotCode } from './snapshot.ts';
+import { pathFingerprints, resolveParamRefs } from './run-inputs.ts';
 
 export interface RunOptions {
   /** The workflow file (recorded so `resume` can load it again). @default the workflow's own location */
@@ -116,7 +117,7 @@ export class Platform {
 
   /** Builds the graph, validates it and writes the run with its static nodes in one transaction. */
   async startRun(workflow: Workflow, params: unknown, options: RunOptions = {}): Promise<{ runId: string; graph: BuiltGraph }> {
-    const { params: parsed, graph } = workflow.build(params);
+    const { params: parsed, graph } = workflow.build(await resolveParamRefs(params, this));
     const pools = { ...workflow.pools, ...this.config.pools };
     validateGraph(workflow.name, graph.nodes, graph.tasks, this.capacity(), pools);
     const now = this.clock.now();
@@ -192,6 +193,7 @@ export class Platform {
       workflowName: workflow.name,
       experiment: (runOptions as { experiment?: string }).experiment ?? workflow.name,
       leaseMs: this.config.leaseMs,
+      fingerprintPaths: pathFingerprints(this.config.artifacts),
       ...(this.config.claimAhead !== undefined ? { claimAhead: this.config.claimAhead } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, dirname } from 'node:path';
 import { computeCodeHash, diffCodeHash, type CodeHash } from '../codehash/index.ts';
 import type { StoredValue } from '../ports/metadata.ts';
+import type { PathParts } from './path-inputs.ts';
 import type { TaskDefinition } from '../sdk/task.ts';
 import { canonicalJson, sha256 } from '../values/codec.ts';
 
@@ -21,6 +22,11 @@ export interface KeyParts {
   files?: Record<string, string>;
   /** For a trial: how its outcome is computed (metric, direction, pruner), which a cached outcome must share. */
   trial?: string;
+  /** Local files and folders named by string inputs → content fingerprint (engine/path-inputs.ts). */
+  paths?: Record<string, string>;
+  /** Paths not fingerprinted (the task opted out) and paths that could not be, with why: not part of the key. */
+  unchecked?: string[];
+  skipped?: Record<string, string>;
 }
 
 const codeHashes = new Map<string, CodeHash>();
@@ -61,7 +67,7 @@ function commandFiles(def: TaskDefinition, input: unknown): Record<string, strin
   return files;
 }
 
-export function cacheKey(def: TaskDefinition, input: StoredValue, value: unknown, env: Record<string, string>, trial?: string): { key: string; parts: KeyParts } {
+export function cacheKey(def: TaskDefinition, input: StoredValue, value: unknown, env: Record<string, string>, trial?: string, pathParts: PathParts = {}): { key: string; parts: KeyParts } {
   const code: KeyParts['code'] = def.options.version !== undefined ? { version: def.options.version } : (() => {
     const h = taskCodeHash(def);
     return { hash: h.hash };
@@ -76,7 +82,9 @@ export function cacheKey(def: TaskDefinition, input: StoredValue, value: unknown
   const files = commandFiles(def, value);
   if (files) parts.files = files;
   if (trial !== undefined) parts.trial = sha256(trial).slice(0, 16);
-  const key = sha256(canonicalJson({ task: parts.task, code: 'version' in code ? { version: code.version } : code.hash, input: parts.input, env: parts.env ?? {}, files: parts.files ?? {}, ...(parts.trial ? { trial: parts.trial } : {}) }));
+  Object.assign(parts, pathParts);
+  // `paths` enters the key only when present, so keys of tasks without path inputs are unchanged.
+  const key = sha256(canonicalJson({ task: parts.task, code: 'version' in code ? { version: code.version } : code.hash, input: parts.input, env: parts.env ?? {}, files: parts.files ?? {}, ...(parts.trial ? { trial: parts.trial } : {}), ...(parts.paths ? { paths: parts.paths } : {}) }));
   return { key, parts };
 }
 
@@ -111,6 +119,23 @@ export function explainMiss(prev: KeyParts, next: KeyParts, codeParts: (hash: st
   for (const k of fileKeys) {
     if ((prev.files ?? {})[k] !== (next.files ?? {})[k]) out.push(k === 'argv' ? 'command line changed' : `file ${k} changed`);
   }
+  const pp = prev.paths ?? {};
+  const np = next.paths ?? {};
+  for (const k of new Set([...Object.keys(pp), ...Object.keys(np)])) {
+    if (!(k in pp)) out.push(`path "${k}" is new: it did not exist (or was not an input) before`);
+    else if (!(k in np)) out.push(`path "${k}" no longer exists (or is no longer an input)`);
+    else if (pp[k] !== np[k]) out.push(`path "${k}" changed: its content differs`);
+  }
   if (prev.trial !== next.trial) out.push(prev.trial && next.trial ? "the study's metric, direction or pruner changed" : prev.trial ? 'it ran as a plain task, not as a trial' : 'it ran as a trial of a study');
   return out;
+}
+
+/** For a cache hit: what its key could not see (paths of a task that opted out, folders too large), or ''. */
+export function hitCaveats(parts: KeyParts | undefined): string {
+  const lines = [
+    ...(parts?.unchecked?.length ? [`  warning: the task sets fingerprintPaths: false, so changes to ${parts.unchecked.map((p) => `"${p}"`).join(', ')} were not checked.`] : []),
+    ...Object.entries(parts?.skipped ?? {}).map(([p, why]) => `  warning: changes to "${p}" are not seen by the cache (${why}).`),
+    ...Object.keys(parts?.paths ?? {}).map((p) => `  path "${p}" was checked: its content matched.`),
+  ];
+  return lines.length ? `\n${lines.join('\n')}` : '';
 }

@@ -14,6 +14,8 @@ import { cacheKey, taskCodeHash, type KeyParts } from './cache-key.ts';
 import type { StepWrites } from './commit.ts';
 import { evaluateNode, type Evaluation } from './evaluate.ts';
 import type { Capacity, Demand, RunMachine } from './machine.ts';
+import { inputPaths, pathWarnings } from './path-inputs.ts';
+import type { FingerprintPaths } from '../ports/path-fingerprints.ts';
 import { trialCacheContext } from './tune.ts';
 import type { ValueResolver } from './values.ts';
 
@@ -55,6 +57,10 @@ export interface DecideState {
   readonly deadOwners: ReadonlySet<string>;
   readonly studies: Map<string, (Trial | undefined)[]>;
   readonly codeRecorded: Set<string>;
+  /** Fingerprints local paths named by string inputs, for cache keys (path-inputs.ts); none: not checked. */
+  readonly fingerprintPaths: FingerprintPaths | undefined;
+  /** Reports a warning about a node to whoever watches the run (progress display). */
+  warn(nodeId: string, message: string, now: number): void;
 }
 
 type ToLookup = { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> };
@@ -141,7 +147,8 @@ async function lookupCache(s: DecideState, items: ToLookup[], now: number, muts:
       continue;
     }
     try {
-      const { key, parts } = cacheKey(def, it.ev.input, it.ev.value, it.ev.env, trialCacheContext(s.machine, it.id));
+      const paths = await inputPaths(def, it.ev.value, s.fingerprintPaths);
+      const { key, parts } = cacheKey(def, it.ev.input, it.ev.value, it.ev.env, trialCacheContext(s.machine, it.id), paths);
       keyed.push({ ...it, key, parts });
     } catch (err) {
       // A code hash that cannot be computed disables caching for this node rather than failing it.
@@ -158,6 +165,10 @@ async function lookupCache(s: DecideState, items: ToLookup[], now: number, muts:
     }
     const with_ = { input: k.ev.input, ...(k.key ? { key: k.key, parts: k.parts } : {}) };
     const hit = k.key ? hits.get(k.key) : undefined;
+    for (const message of pathWarnings(k.id, k.parts, !!hit)) {
+      events.push({ type: 'path_warning', nodeId: k.id, data: { message } });
+      s.warn(k.id, message, now);
+    }
     if (hit) {
       const from = `${hit.runId}/${hit.nodeId}`;
       s.machine.succeed(k.id, hit.output, from);

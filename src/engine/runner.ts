@@ -8,6 +8,7 @@
  * attempt starts once; a driver that loses a claim or a finish reloads the run from the store and carries on.
  */
 import type { ArtifactStore } from '../ports/artifacts.ts';
+import type { FingerprintPaths } from '../ports/path-fingerprints.ts';
 import type { Clock, Host, Timers } from '../ports/clock.ts';
 import type { AttemptResult, Executor } from '../ports/executor.ts';
 import type { MetadataStore, Mutation, RunRecord, StoredValue } from '../ports/metadata.ts';
@@ -30,7 +31,7 @@ import { ValueResolver } from './values.ts';
 export { orderForLocks } from './commit.ts';
 
 export interface RunnerEvent {
-  type: 'transition' | 'log' | 'attempt' | 'run';
+  type: 'transition' | 'log' | 'attempt' | 'run' | 'warning';
   at: number;
   nodeId?: string;
   from?: Phase;
@@ -72,6 +73,8 @@ export interface DriverOptions {
   /** Ready nodes to keep claimed beyond free capacity. @default max(64, 8 × CPUs) */
   claimAhead?: number;
   onEvent?: (e: RunnerEvent) => void;
+  /** Fingerprints local paths named by string inputs, for cache keys (engine/path-inputs.ts). @default none: not checked */
+  fingerprintPaths?: FingerprintPaths;
 }
 
 export interface RunOutcome {
@@ -128,6 +131,8 @@ export class RunDriver implements DecideState {
   get env(): Record<string, string | undefined> { return this.o.env; }
   get defaultExecutor(): string { return this.o.defaultExecutor; }
   get executors(): Record<string, Executor> { return this.o.executors; }
+  get fingerprintPaths(): FingerprintPaths | undefined { return this.o.fingerprintPaths; }
+  warn(nodeId: string, message: string, now: number): void { this.emit({ type: 'warning', at: now, nodeId, message }); }
 
   /** Requests cancellation (e.g. on Ctrl-C); running attempts are asked to stop. */
   cancel(): void {

@@ -8,6 +8,7 @@ import { captureCallSite } from '../codehash/callsite.ts';
 import { BatonError } from '../errors.ts';
 import { GraphBuilder, withBuilder, type BuiltGraph, type DynamicFn, type Unwire } from './build.ts';
 import { toBinding } from './refs.ts';
+import { checkParamKeys } from './param-keys.ts';
 import type { SourceLocation } from './task.ts';
 
 export interface WorkflowOptions<P extends z.ZodType> {
@@ -50,6 +51,7 @@ export function workflow<P extends z.ZodType = typeof EMPTY, R = unknown>(
     pools: options.pools ?? {},
     location: captureCallSite(['/src/sdk/']),
     build(raw: unknown) {
+      checkParamKeys(options.name, paramsSchema, raw);
       const parsed = paramsSchema.safeParse(raw ?? {});
       if (!parsed.success) {
         const issues = parsed.error.issues

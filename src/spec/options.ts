@@ -41,6 +41,12 @@ export interface TaskOptions {
   cache?: boolean;
   /** Explicit code version; when set it replaces the automatic code hash in the cache key. */
   version?: string;
+  /**
+   * Fingerprint local files and folders named by string inputs (content hash, recomputed when size or mtime
+   * change), so a changed file misses the cache. `false`: skip that work; every cache hit then warns, naming the
+   * paths. @default true
+   */
+  fingerprintPaths?: boolean;
   /** Environment variables whose values change results: passed to the task and part of the cache key. */
   env?: string[];
   /** Which executor runs it. @default the run's executor */

@@ -8,6 +8,7 @@ import type { Platform } from '../../composition/platform.ts';
 import { BatonError } from '../../errors.ts';
 import { readStudy, type StudyView, type TrialRow } from '../../studies/read.ts';
 import { c, duration, stateLabel, table } from '../format.ts';
+import { positiveInt } from '../params.ts';
 
 type WithPlatform = (fn: (p: Platform) => Promise<void>) => Promise<void>;
 
@@ -78,7 +79,7 @@ export function studyCommands(program: Command, withPlatform: WithPlatform): voi
     .argument('<run>', 'run id (or a unique prefix)')
     .argument('[study]', "the study's node id (needed when the run has several)")
     .option('--sort <key>', 'order trials by number or value', 'number')
-    .option('--limit <n>', 'show at most n trials', (x) => Number.parseInt(x, 10))
+    .option('--limit <n>', 'show at most n trials', positiveInt('--limit'))
     .option('--history', 'also draw the best value after each trial')
     .option('--json', 'print the study as JSON')
     .action(async (id: string, studyId: string | undefined, o: { sort: string; limit?: number; history?: boolean; json?: boolean }) => {

@@ -10,6 +10,7 @@ import { BatonError } from '../../errors.ts';
 import type { TrackingRunDetails } from '../../ports/tracking.ts';
 import { c, duration, stateLabel, table, when } from '../format.ts';
 import { bytes } from './datasets.ts';
+import { positiveInt } from '../params.ts';
 
 type WithPlatform = (fn: (p: Platform) => Promise<void>) => Promise<void>;
 
@@ -62,7 +63,7 @@ export function trackingCommands(runs: Command, withPlatform: WithPlatform): voi
     .argument('[filter]', 'filter over metrics., params., tags. and attributes.', '')
     .option('--order-by <terms>', 'e.g. "metrics.auc desc, attributes.start_time"')
     .option('-e, --experiment <name>', 'only runs of this experiment (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('-n, --limit <n>', 'how many', Number, 50)
+    .option('-n, --limit <n>', 'how many', positiveInt('--limit'), 50)
     .option('--page-token <token>', 'the next page, as printed by the previous one')
     .option('--json', 'JSON lines (runs with params and metrics)')
     .action(async (filter: string, local: { orderBy?: string; experiment: string[]; limit: number; pageToken?: string; json?: boolean }, cmd: Command) => {
