@@ -165,6 +165,10 @@ describe('Redis online store', skip ? { skip } : {}, () => {
       const res = await post();
       assert.equal(res.status, 503);
       assert.match(((await res.json()) as { error: { message: string } }).error.message, /Cannot reach the Redis online store/);
+      const ready = await fetch(`${http.url}/ready`);
+      assert.equal(ready.status, 503);
+      assert.match(((await ready.json()) as { error: { code: string; message: string } }).error.message, /Cannot reach the Redis online store/);
+      assert.equal((await fetch(`${http.url}/health`)).status, 200, 'the process itself is alive');
     } finally {
       await http.close();
       await store.close();

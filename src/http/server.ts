@@ -158,7 +158,8 @@ export function createHttpServer(options: HttpServerOptions = {}): HttpServer {
       const allow = [...new Set([...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])])].join(', ');
       throw new HttpError(405, 'usage', `${request.method} ${path} is not supported.`, `Use ${allow}.`, { allow });
     }
-    const known = routes.map((r) => `${r.method} ${r.path}`).join(', ');
+    const own = routes.filter((r) => r.path !== '/health' && r.path !== '/ready').map((r) => `${r.method} ${r.path}`);
+    const known = own.length > 10 ? `${own.slice(0, 10).join(', ')}, …` : own.join(', ') || 'GET /health, GET /ready';
     throw new HttpError(404, 'not_found', `No route ${request.method} ${path} on this ${name}.`, `It answers ${known}.`);
   });
 
