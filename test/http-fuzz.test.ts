@@ -83,10 +83,10 @@ function malformed(r: () => number, i: number): Req {
   const post = (kind: string, body: string, headers: Record<string, string> = JSON_TYPE): Req => ({ kind, method: 'POST', path: ONLINE_PATH, headers, body });
   // Rare, heavy kinds at fixed indexes, so the run time is bounded whatever the seed.
   if (i === 5_000) return { kind: 'stream-50MB', method: 'POST', path: ONLINE_PATH, headers: JSON_TYPE, body: stream(50 * MiB) };
-  if (i % 500 === 7) return post('over-1MiB', 'x'.repeat(MiB + 1 + int(2 * MiB)));
-  if (i % 500 === 11) return { kind: 'stream-over-1MiB', method: 'POST', path: ONLINE_PATH, headers: JSON_TYPE, body: stream(MiB + int(3 * MiB)) };
-  if (i % 250 === 13) return post('many-keys', JSON.stringify({ features: ['v:a'], entities: [Object.fromEntries(Array.from({ length: 10_001 + int(5_000) }, (_, j) => [`f${j}`, j]))] }));
-  if (i % 100 === 17) {
+  if (i % 1_000 === 7) return post('over-1MiB', 'x'.repeat(MiB + 1 + int(2 * MiB)));
+  if (i % 1_000 === 11) return { kind: 'stream-over-1MiB', method: 'POST', path: ONLINE_PATH, headers: JSON_TYPE, body: stream(MiB + int(3 * MiB)) };
+  if (i % 500 === 13) return post('many-keys', JSON.stringify({ features: ['v:a'], entities: [Object.fromEntries(Array.from({ length: 10_001 + int(5_000) }, (_, j) => [`f${j}`, j]))] }));
+  if (i % 200 === 17) {
     const n = 65 + int(20_000);
     return post('deep', `{"features":["v:a"],"entities":[{"k":"x","f":${'['.repeat(n)}${']'.repeat(n)}}]}`);
   }
@@ -252,9 +252,9 @@ test('200 slow connections (headers or body trickled) are closed by the timeouts
     }
     const closed = await Promise.all(slow);
     const longest = Math.max(...closed.map((c) => c.ms));
-    // Closed by the timeouts (1.5 s at most here, plus the checking interval and a busy machine), not by the trickle
+    // Closed by the timeouts (1.5 s here, plus the checking interval and a busy machine: 10 s allowed), not by the trickle
     // ending: the headers alone would take ~4 min, the body ~40 min.
-    assert.ok(longest < 4_500, `the slowest connection was held ${longest} ms`);
+    assert.ok(longest < 10_000, `the slowest connection was held ${longest} ms`);
     const answers = new Set(closed.map((c) => c.answered));
     for (const a of answers) assert.ok(a === '' || /^HTTP\/1\.1 408 /.test(a), `unexpected answer ${a}`);
     const res = await fetch(`${server.url}${ONLINE_PATH}`, { method: 'POST', headers: JSON_TYPE, body: GOOD });
