@@ -21,4 +21,10 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // fastify lives behind the shared HTTP layer (src/http): every server gets its limits by going through it.
+  {
+    files: ['**/*.ts'],
+    ignores: ['src/http/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^fastify($|/)', message: 'Use the shared HTTP layer in src/http (createHttpServer) instead of importing fastify.' }] }] },
+  },
 );

@@ -41,6 +41,27 @@ export const EXIT_CODES: Record<ErrorCode | 'ok', number> = {
   internal: 70,
 };
 
+/**
+ * HTTP status of each error code, for every Baton server (src/http renders errors with it). 4xx: the request was
+ * wrong; 503: a store Baton depends on failed and the request may succeed later; 500 only for a Baton bug.
+ */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  usage: 400,
+  workflow_load: 422,
+  workflow_invalid: 422,
+  params_invalid: 422,
+  data_invalid: 400,
+  validation_failed: 422,
+  not_found: 404,
+  store: 503,
+  artifact: 503,
+  conflict: 409,
+  task_failed: 422,
+  run_failed: 422,
+  cancelled: 409,
+  internal: 500,
+};
+
 const BRAND = Symbol.for('baton.error');
 
 export class BatonError extends Error {

@@ -73,6 +73,15 @@ test('a missing input: exit 3, names the task and the input', () => {
   assert.match(r.stderr, /Task "bad\.inc" needs input "x", but the workflow does not pass it/);
 });
 
+test('a workflow builder that throws: exit 3 (a workflow error, not an internal one), names the workflow and the cause', () => {
+  const beforeState = storeState();
+  const r = baton('run', join(fixtures, 'bad-flows.ts'), '-w', 'bad-builder-throws');
+  assert.equal(r.code, EXIT_CODES.workflow_invalid, r.stderr);
+  assert.match(r.stderr, /The builder of workflow "bad-builder-throws" threw: .*stages.*Fix the workflow's builder function/);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  assert.deepEqual(storeState(), beforeState);
+});
+
 test('a command task whose output violates its schema: the run fails (exit 1) and says which field', () => {
   const r = baton('run', join(fixtures, 'bad-flows.ts'), '-w', 'bad-command', '--json');
   assert.equal(r.code, EXIT_CODES.run_failed);

@@ -100,6 +100,12 @@ test('serve: a real HTTP request to the CLI process, then SIGTERM stops it with 
   assert.equal(unknown.status, 404);
   assert.match(stdout, /serving 2 feature view\(s\)/);
   assert.match(stdout, /curl -s http/);
+  const health = await fetch(`${url}/health`);
+  assert.deepEqual([health.status, await health.json()], [200, { status: 'ok' }]);
+  const ready = await fetch(`${url}/ready`);
+  assert.deepEqual([ready.status, await ready.json()], [200, { status: 'ready' }]);
+  const notJson = await fetch(`${url}/features/online`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+  assert.equal(notJson.status, 415);
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
 });

@@ -155,7 +155,7 @@ describe('Redis online store', skip ? { skip } : {}, () => {
     const store = await openOnlineStore(server.url);
     const view = featureView({ name: 'v', entities: [entity({ name: 'k', joinKeys: ['k'] })], source: { path: 'unused.csv' }, timestampField: 'ts', ttlMs: null, features: { a: 'BIGINT' } });
     const http = await startFeatureServer({ online: store, views: [view] });
-    const post = () => fetch(`${http.url}${ONLINE_PATH}`, { method: 'POST', body: JSON.stringify({ features: ['v:a'], entities: [{ k: 'x' }] }) });
+    const post = () => fetch(`${http.url}${ONLINE_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: ['v:a'], entities: [{ k: 'x' }] }) });
     try {
       await store.write('v', view.version, [{ key: ['x'], ts: 1, values: { a: 1 } }]);
       assert.deepEqual(((await (await post()).json()) as { rows: unknown }).rows, [{ k: 'x', a: 1 }]);
@@ -165,6 +165,10 @@ describe('Redis online store', skip ? { skip } : {}, () => {
       const res = await post();
       assert.equal(res.status, 503);
       assert.match(((await res.json()) as { error: { message: string } }).error.message, /Cannot reach the Redis online store/);
+      const ready = await fetch(`${http.url}/ready`);
+      assert.equal(ready.status, 503);
+      assert.match(((await ready.json()) as { error: { code: string; message: string } }).error.message, /Cannot reach the Redis online store/);
+      assert.equal((await fetch(`${http.url}/health`)).status, 200, 'the process itself is alive');
     } finally {
       await http.close();
       await store.close();

@@ -54,6 +54,26 @@ test('runs search with a malformed filter prints the caret message and exits 2',
   assert.match(r.stderr, /invalid filter: .*\n\s+metrics\.auc > and\n\s+\^/);
 });
 
+test('runs search refuses filters too deep or too large with exit 2 and the position, and runs one at the limits', () => {
+  const ors = (n: number): string => Array.from({ length: n }, (_, i) => `metrics.m${i} = ${i}`).join(' or ');
+  const cases: [string, RegExp][] = [
+    ['('.repeat(10_000), /invalid filter: parentheses and NOTs nest more than 32 deep at position 32/],
+    [`${'not '.repeat(3000)}metrics.auc > 0`, /invalid filter: the filter is 12015 characters long, over the limit of 10000 at position 10000/],
+    [ors(1000), /over the limit of 10000/],
+    [ors(300), /more than 256 conditions: the one at position \d+ is over the limit/],
+  ];
+  for (const [filter, message] of cases) {
+    const r = baton('runs', 'search', filter);
+    assert.equal(r.code, EXIT_CODES.usage, `${filter.slice(0, 40)}…: ${r.stderr.slice(0, 300)}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /Maximum call stack|^\s+at /m);
+  }
+  const atLimits = `${'not ('.repeat(16)}metrics.auc > 0.85 or ${ors(255)}${')'.repeat(16)}`;
+  const ok = baton('runs', 'search', atLimits, '-e', 'cli');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(ok.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), [ids[0]]);
+});
+
 test('runs compare shows params and metrics side by side and marks differences', () => {
   const r = baton('runs', 'compare', ...ids);
   assert.equal(r.code, 0, r.stderr);

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { captureCallSite } from '../codehash/callsite.ts';
-import { BatonError } from '../errors.ts';
+import { BatonError, messageOf } from '../errors.ts';
 import { GraphBuilder, withBuilder, type BuiltGraph, type DynamicFn, type Unwire } from './build.ts';
 import { toBinding } from './refs.ts';
 import { checkParamKeys } from './param-keys.ts';
@@ -61,7 +61,14 @@ export function workflow<P extends z.ZodType = typeof EMPTY, R = unknown>(
       }
       const dynamicBuilders = new Map<string, DynamicFn>();
       const b = new GraphBuilder(options.name, dynamicBuilders);
-      const out = withBuilder(b, () => builder(parsed.data as z.output<P>));
+      let out: R;
+      try {
+        out = withBuilder(b, () => builder(parsed.data as z.output<P>));
+      } catch (err) {
+        // A builder that throws is a bad workflow (exit 3), not a Baton bug (70); Baton's own errors keep their code.
+        if (err instanceof BatonError) throw err;
+        throw new BatonError('workflow_invalid', `The builder of workflow "${options.name}" threw: ${messageOf(err)}. Fix the workflow's builder function: it runs when a run starts, with the parsed parameters, and only wires tasks.`, { cause: err });
+      }
       return {
         params: parsed.data as z.output<P>,
         graph: { nodes: b.nodes, output: toBinding(out), tasks: b.tasks, dynamicBuilders },

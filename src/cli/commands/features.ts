@@ -189,6 +189,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
             const example = views[0]!;
             const body = JSON.stringify({ features: [`${example.name}:${Object.keys(example.features)[0]}`], entities: [Object.fromEntries(example.joinKeys.map((k) => [k, '…']))] });
             out(c.gray(`  curl -s ${server.url}${ONLINE_PATH} -H 'content-type: application/json' -d '${body}'`));
+            out(c.gray(`  health: ${server.url}/health  readiness (online store answers): ${server.url}/ready`));
             const sig = await stopped;
             out(c.gray(`${sig}: stopped at ${when(Date.now())}.`));
           } finally {

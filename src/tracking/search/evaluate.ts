@@ -17,6 +17,7 @@
  * - Order: nulls (missing keys) last in both directions; text in binary (code point) order; ties by run id.
  */
 import { type Attribute, type Expr, type Key, type Literal, type OrderTerm } from './ast.ts';
+import { checkExpr } from './limits.ts';
 
 export interface RunRecord {
   id: string;
@@ -105,15 +106,22 @@ export function likeToRegExp(pattern: string, foldAscii: boolean): RegExp {
 const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 const escapeRe = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
+/** Whether `run` matches `expr`. A tree deeper or larger than a parsed filter may be is refused (limits.ts). */
 export function evaluate(expr: Expr | null, run: RunRecord): boolean {
+  checkExpr(expr);
+  return matches(expr, run);
+}
+
+/** The recursion behind evaluate: bounded, since checkExpr has limited the tree's depth. */
+function matches(expr: Expr | null, run: RunRecord): boolean {
   if (expr === null) return true;
   switch (expr.type) {
     case 'and':
-      return expr.items.every((e) => evaluate(e, run));
+      return expr.items.every((e) => matches(e, run));
     case 'or':
-      return expr.items.some((e) => evaluate(e, run));
+      return expr.items.some((e) => matches(e, run));
     case 'not':
-      return !evaluate(expr.expr, run);
+      return !matches(expr.expr, run);
     case 'null':
       return (lookup(run, expr.key) === null) !== expr.negated;
     case 'compare': {
@@ -174,8 +182,9 @@ export function sortRuns(runs: readonly RunRecord[], terms: readonly OrderTerm[]
 
 /** Filters then sorts: the reference answer for a search. */
 export function searchInMemory(runs: readonly RunRecord[], filter: Expr | null, order: readonly OrderTerm[] = []): RunRecord[] {
+  checkExpr(filter);
   return sortRuns(
-    runs.filter((r) => evaluate(filter, r)),
+    runs.filter((r) => matches(filter, r)),
     order,
   );
 }

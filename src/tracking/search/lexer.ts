@@ -30,13 +30,20 @@ export class FilterSyntaxError extends BatonError {
   }
 }
 
+/** Characters of the filter shown around the caret; a longer filter is cut to a window with … on either side. */
+const WINDOW = 100;
+
 function formatError(source: string, position: number, reason: string, what: string): string {
   // Keep offsets aligned: control characters (newlines, tabs) print as one space each.
-  const shown = source
-    .split('')
-    .map((c) => (c.charCodeAt(0) < 32 ? ' ' : c))
-    .join('');
-  return `invalid ${what}: ${reason}\n  ${shown}\n  ${' '.repeat(Math.min(position, shown.length))}^`;
+  let shown = Array.from(source.split(''), (c) => (c.charCodeAt(0) < 32 ? ' ' : c)).join('');
+  let caret = Math.min(position, shown.length);
+  if (shown.length > WINDOW) {
+    const start = Math.max(0, Math.min(caret - WINDOW / 2, shown.length - WINDOW));
+    const head = start > 0 ? '…' : '';
+    shown = head + shown.slice(start, start + WINDOW) + (start + WINDOW < shown.length ? '…' : '');
+    caret = caret - start + head.length;
+  }
+  return `invalid ${what}: ${reason}\n  ${shown}\n  ${' '.repeat(caret)}^`;
 }
 
 const WORD_START = /[A-Za-z_]/;

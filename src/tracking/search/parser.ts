@@ -23,9 +23,13 @@
  * Keywords are case-insensitive. Type rules are checked here too, so they get positions: metrics compare with
  * numbers; LIKE/ILIKE apply to params, tags and text attributes; <, <=, >, >= need a number (or, for start_time and
  * end_time, an ISO date string, converted to epoch ms); true/false compare params and tags with = and != only.
+ *
+ * Size is bounded (limits.ts): the text's length, how deep parentheses and NOTs nest, how many conditions there are.
+ * The recursion below never goes deeper than FILTER_LIMITS.maxDepth levels, so no filter can overflow the stack.
  */
 import { ATTRIBUTES, NUMERIC_ATTRIBUTES, TIME_ATTRIBUTES, type Attribute, type CompareOp, type Expr, type Key, type KeyKind, type Literal, type OrderTerm } from './ast.ts';
 import { FilterSyntaxError, tokenize, type Token } from './lexer.ts';
+import { FILTER_LIMITS } from './limits.ts';
 
 const KINDS: readonly KeyKind[] = ['metrics', 'params', 'tags', 'attributes'];
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'null', 'like', 'ilike', 'true', 'false', 'asc', 'desc']);
@@ -64,12 +68,26 @@ export function parseOrderBy(source: string): OrderTerm[] {
 class Parser {
   private readonly tokens: Token[];
   private i = 0;
+  /** Parentheses and NOTs open right now. */
+  private depth = 0;
+  private conditions = 0;
 
   constructor(
     private readonly source: string,
     private readonly what: string,
   ) {
+    const max = FILTER_LIMITS.maxLength;
+    if (source.length > max) {
+      throw new FilterSyntaxError(source, max, `the ${what} is ${source.length} characters long, over the limit of ${max} at position ${max} — use IN (…) for many values of one key, or split the search`, what);
+    }
     this.tokens = tokenize(source, what);
+  }
+
+  /** Enters a level of parentheses or NOT opened by `t`; fails past FILTER_LIMITS.maxDepth. */
+  private enter(t: Token): void {
+    if (++this.depth > FILTER_LIMITS.maxDepth) {
+      this.fail(t.pos, `parentheses and NOTs nest more than ${FILTER_LIMITS.maxDepth} deep at position ${t.pos} — flatten the filter (a list of ORs, or IN (…))`);
+    }
   }
 
   peek(offset = 0): Token {
@@ -114,8 +132,10 @@ class Parser {
 
   parseNot(): Expr {
     if (this.isWord(this.peek(), 'not')) {
-      this.next();
-      return { type: 'not', expr: this.parseNot() };
+      this.enter(this.next());
+      const expr = this.parseNot();
+      this.depth--;
+      return { type: 'not', expr };
     }
     return this.parsePrimary();
   }
@@ -123,7 +143,7 @@ class Parser {
   parsePrimary(): Expr {
     const t = this.peek();
     if (t.type === '(') {
-      this.next();
+      this.enter(this.next());
       if (this.peek().type === ')') this.fail(this.peek().pos, `expected a condition inside the parentheses at position ${this.peek().pos}`);
       const inner = this.parseOr();
       const close = this.peek();
@@ -131,6 +151,7 @@ class Parser {
       if (close.type === 'eof') this.fail(t.pos, `unclosed parenthesis opened at position ${t.pos}`);
       if (close.type !== ')') this.fail(close.pos, `expected AND, OR or ')' at position ${close.pos}, found ${describe(close)}`);
       this.next();
+      this.depth--;
       return inner;
     }
     return this.parseCondition();
@@ -177,6 +198,10 @@ class Parser {
   }
 
   parseCondition(): Expr {
+    const first = this.peek();
+    if (++this.conditions > FILTER_LIMITS.maxConditions) {
+      this.fail(first.pos, `more than ${FILTER_LIMITS.maxConditions} conditions: the one at position ${first.pos} is over the limit — use IN (…) for many values of one key, or split the search`);
+    }
     const key = this.parseKey();
     const opTok = this.peek();
     const label = this.source.slice(key.pos, opTok.pos).trim();

@@ -45,6 +45,7 @@
 import { BatonError } from '../../../errors.ts';
 import type { SqlValue } from './driver.ts';
 import { NUMERIC_ATTRIBUTES, type Attribute, type Expr, type Key, type Literal, type OrderTerm } from '../../../tracking/search/ast.ts';
+import { checkExpr } from '../../../tracking/search/limits.ts';
 import { parseFilter, parseOrderBy } from '../../../tracking/search/parser.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -201,6 +202,7 @@ export interface CompileOptions {
 /** The WHERE fragment of a filter (`1 = 1` for an empty one), over `tracking_runs r`. */
 export function compileFilter(filter: string | Expr | null, opts: CompileOptions): SqlFragment {
   const expr = typeof filter === 'string' ? parseFilter(filter) : filter;
+  checkExpr(expr); // a tree built in code is bounded like a parsed one before Builder.expr recurses into it
   const b = new Builder(opts.dialect, opts.strategy ?? 'in');
   return { sql: expr === null ? '1 = 1' : b.expr(expr), params: b.params };
 }
@@ -232,6 +234,7 @@ export function compileSearch(opts: SearchOptions): CompiledSearch {
   const b = new Builder(opts.dialect, opts.strategy ?? 'in');
   const terms = typeof opts.orderBy === 'string' ? parseOrderBy(opts.orderBy) : (opts.orderBy ?? []);
   const expr = typeof opts.filter === 'string' ? parseFilter(opts.filter) : (opts.filter ?? null);
+  checkExpr(expr);
   const limit = opts.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1) throw new BatonError('usage', `invalid page size ${limit}: give a whole number of at least 1`);
   if (opts.offset !== undefined && (!Number.isInteger(opts.offset) || opts.offset < 0)) throw new BatonError('usage', `invalid offset ${opts.offset}: give a whole number of at least 0`);
