@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { RecordingAccess } from '../../runtime/artifact-access.ts';
 import type { TaskDefinition } from '../../sdk/task.ts';
+import { guardGroup } from './guardian.ts';
 import { sampleProcess } from './proc-stats.ts';
 
 export interface CommandRun {
@@ -74,8 +75,11 @@ export async function runCommand(def: TaskDefinition, input: unknown, run: Comma
       cwd,
       env: { ...process.env, ...run.env, BATON_INPUT: inputFile, BATON_OUTPUT: outputFile, BATON_NODE: run.nodeId },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so cancel and timeout kill everything it started; the guardian kills that group
+      // if this process dies first (even by SIGKILL), so no copy outlives its engine to run beside a resumed one.
       detached: true,
     });
+    const unguard = child.pid ? guardGroup(child.pid) : () => undefined;
     const stopSampling = child.pid ? sampleProcess(child.pid, (s) => (run.stats = { ...run.stats, ...s })) : () => undefined;
     child.stdout.setEncoding('utf8').on('data', (t: string) => run.log('stdout', t));
     child.stderr.setEncoding('utf8').on('data', (t: string) => {
@@ -102,10 +106,12 @@ export async function runCommand(def: TaskDefinition, input: unknown, run: Comma
     run.signal.addEventListener('abort', kill, { once: true });
     child.on('error', (err) => {
       stopSampling();
+      unguard();
       reject(new CommandError(`could not start ${JSON.stringify(exe)}: ${err.message}. Check that the executable exists and is on PATH (cwd ${cwd}).`, 'user'));
     });
     child.on('close', (code, sig) => {
       stopSampling();
+      unguard();
       run.signal.removeEventListener('abort', kill);
       resolvePromise(code ?? (sig ? 128 : 1));
     });
