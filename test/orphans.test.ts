@@ -73,15 +73,21 @@ function exitOf(child: ReturnType<typeof spawn>): Promise<number | null> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 }
 
-async function killMidCommandAndResume(executor: 'inline' | 'processes', kill: 'group' | 'engine'): Promise<void> {
+/**
+ * `ignoreTerm`: the first copies ignore SIGTERM and the guardian's grace period is long (30 s), and the resume
+ * starts at once, while they still run: the resumed copies must wait for them to be SIGKILLed.
+ */
+async function killMidCommandAndResume(executor: 'inline' | 'processes', kill: 'group' | 'engine', ignoreTerm = false): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `baton-orphans-${executor}-`));
   const store = join(dir, 'baton.db');
   const common = ['--store', `sqlite:${store}`, '--artifacts', `file:${join(dir, 'artifacts')}`, '-e', executor];
   const log = join(dir, 'log');
+  const env = { ...process.env, ...(ignoreTerm ? { BATON_GUARD_GRACE_MS: '30000' } : {}) };
   try {
     // Its own process group, as an engine started from a shell has: the test can kill the group like Ctrl-\ would.
-    const engine = spawn(process.execPath, [bin, 'run', flow, '-q', '--cpus', '4', '--param', `dir=${dir}`, '--param', `executor=${executor}`, ...common], {
+    const engine = spawn(process.execPath, [bin, 'run', flow, '-q', '--cpus', '4', '--param', `dir=${dir}`, '--param', `executor=${executor}`, '--param', `ignoreTerm=${ignoreTerm}`, ...common], {
       cwd: dir,
+      env,
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -98,12 +104,14 @@ async function killMidCommandAndResume(executor: 'inline' | 'processes', kill: '
     await exitOf(engine);
     // The previous copies die with their engine: commands (their own process groups) and worker processes alike.
     const survivors = () => [...firstCopies.filter(running), ...liveInGroup(engine.pid!)].map((pid) => `${pid} (${stateOf(pid)}): ${describe(pid)}`);
-    await waitFor('the killed engine\'s tasks and workers to die', () => survivors().length === 0, 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}; still running: ${survivors().join('; ')}`);
-    });
+    if (!ignoreTerm) {
+      await waitFor('the killed engine\'s tasks and workers to die', () => survivors().length === 0, 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}; still running: ${survivors().join('; ')}`);
+      });
+    }
 
     const runId = query<{ id: string }>(store, 'SELECT id FROM runs')[0]!.id;
-    const resume = spawn(process.execPath, [bin, 'resume', runId, '--json', ...common], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const resume = spawn(process.execPath, [bin, 'resume', runId, '--json', ...common], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     resume.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -118,6 +126,16 @@ async function killMidCommandAndResume(executor: 'inline' | 'processes', kill: '
       assert.equal(all.filter((l) => l.startsWith(`end ${name} `)).length, 1, `task ${name}: only the resumed copy ended by itself`);
     }
     if (executor === 'processes') assert.equal(all.filter((l) => l.startsWith('spin ')).length, 2);
+    if (ignoreTerm) {
+      assert.ok(!firstCopies.some(running), 'the copies that ignored SIGTERM were SIGKILLed');
+      const logs = spawn(process.execPath, [bin, 'logs', runId, 'a', ...common.slice(0, 4)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      logs.stderr!.on('data', (d: Buffer) => (text += d.toString())); // the task's stderr is printed to stderr
+      assert.equal(await exitOf(logs), 0);
+      assert.ok(text.includes('waiting for the previous copy'), `logs of a: ${text}`);
+      // The resume started well within the 30 s grace period, so the resumed copy found the old one running.
+      assert.match(text, /waiting for the previous copy of this task \(process group \d+, left by an engine that died\) to exit/);
+    }
   } finally {
     // Whatever happened, leave no process behind.
     for (const pid of existsSync(dir) ? recordedPids(dir) : []) {
@@ -141,6 +159,10 @@ test('processes executor: SIGKILL of the engine\'s process group mid-command, th
 
 test('processes executor: SIGKILL of the engine alone: its workers (even one blocking its event loop) and their commands die too', { skip: !linux, timeout: 240_000 }, () =>
   killMidCommandAndResume('processes', 'engine'),
+);
+
+test('a resume started while the dead engine\'s commands ignore SIGTERM waits for them to be SIGKILLed: no overlap', { skip: !linux, timeout: 240_000 }, () =>
+  killMidCommandAndResume('inline', 'group', true),
 );
 
 test('a command group that ignores SIGTERM is SIGKILLed after the grace period once its owner is SIGKILLed', { skip: !linux, timeout: 120_000 }, async () => {

@@ -18,8 +18,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** Time targets get between SIGTERM and SIGKILL once their owner died. */
-export const GUARD_GRACE_MS = 2000;
+/** Time targets get between SIGTERM and SIGKILL once their owner died: BATON_GUARD_GRACE_MS, @default 2000. */
+export const GUARD_GRACE_MS = Number(process.env.BATON_GUARD_GRACE_MS) > 0 ? Number(process.env.BATON_GUARD_GRACE_MS) : 2000;
 
 // Plain JavaScript, run with `node -e` so the guardian starts fast (no TypeScript loader) whatever loaded Baton.
 const GUARDIAN_SOURCE = `
@@ -57,16 +57,28 @@ process.stdin.on('data', (chunk) => {
 });
 process.stdin.on('end', end);
 process.stdin.on('error', end);
+process.stdout.on('error', () => {});
+process.stdout.write('ready\\n');
 `;
 
 let guardian: ChildProcess | undefined;
+let ready: Promise<void> = Promise.resolve();
 const registered = new Set<string>();
 
 function start(): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, BATON_GUARD_GRACE_MS: String(GUARD_GRACE_MS) };
   delete env.NODE_OPTIONS; // a loader or inspector meant for the engine would slow or break the guardian
-  const child = spawn(process.execPath, ['-e', GUARDIAN_SOURCE], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+  const child = spawn(process.execPath, ['-e', GUARDIAN_SOURCE], { detached: true, stdio: ['pipe', 'pipe', 'ignore'], env });
   child.unref();
+  // Until the guardian runs in its own session, a kill of this process's group would take it down too.
+  ready = new Promise<void>((resolve) => {
+    const stdout = child.stdout!;
+    stdout.once('data', () => resolve());
+    stdout.once('close', resolve);
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
   const stdin = child.stdin!;
   (stdin as unknown as { unref?: () => void }).unref?.();
   stdin.on('error', () => undefined); // the guardian died: handled on 'exit'
@@ -102,6 +114,16 @@ function guard(target: string): () => void {
     if (!registered.delete(target)) return;
     guardian?.stdin?.write(`-${target}\n`);
   };
+}
+
+/**
+ * Starts the guardian if needed and resolves once it runs in its own session, out of reach of a signal to this
+ * process's group. Await it before starting a process to guard: a group kill in between would otherwise take the
+ * guardian down with its owner (a real risk on a loaded machine, where a new process may wait long to run).
+ */
+export function guardianReady(): Promise<void> {
+  ensure();
+  return ready;
 }
 
 /**
