@@ -165,6 +165,27 @@ test('a resume started while the dead engine\'s commands ignore SIGTERM waits fo
   killMidCommandAndResume('inline', 'group', true),
 );
 
+test('a command that times out is stopped with everything it started (its whole process group)', { skip: !linux, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-orphans-timeout-'));
+  try {
+    const run = spawn(process.execPath, [bin, 'run', flow, '--workflow', 'orphans-timeout', '--json', '--param', `dir=${dir}`, '--store', `sqlite:${join(dir, 'baton.db')}`, '--artifacts', `file:${join(dir, 'artifacts')}`], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let stderr = '';
+    run.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    run.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await exitOf(run);
+    assert.equal(code, 1, stderr);
+    assert.match(out, /timed out after 1500 ms/);
+    const [shell, sleeper] = readFileSync(join(dir, 'slow.group'), 'utf8').trim().split(' ').map(Number);
+    await waitFor('the timed-out command and its background process to die', () => !running(shell!) && !running(sleeper!), 30_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a command group that ignores SIGTERM is SIGKILLed after the grace period once its owner is SIGKILLed', { skip: !linux, timeout: 120_000 }, async () => {
   const owner = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/guard-owner.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   let text = '';
