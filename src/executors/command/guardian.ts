@@ -71,9 +71,13 @@ function start(): ChildProcess {
   const child = spawn(process.execPath, ['-e', GUARDIAN_SOURCE], { detached: true, stdio: ['pipe', 'pipe', 'ignore'], env });
   child.unref();
   // Until the guardian runs in its own session, a kill of this process's group would take it down too.
+  let started = false;
   ready = new Promise<void>((resolve) => {
     const stdout = child.stdout!;
-    stdout.once('data', () => resolve());
+    stdout.once('data', () => {
+      started = true;
+      resolve();
+    });
     stdout.once('close', resolve);
     child.once('exit', () => resolve());
     child.once('error', () => resolve());
@@ -84,10 +88,10 @@ function start(): ChildProcess {
   stdin.on('error', () => undefined); // the guardian died: handled on 'exit'
   child.on('error', () => undefined);
   child.on('exit', () => {
-    // Killed from outside: start another for what is still registered.
+    // Killed from outside: start another for what is still registered (not if it could not even start: no loop).
     if (guardian !== child) return;
     guardian = undefined;
-    if (registered.size > 0) {
+    if (started && registered.size > 0) {
       const next = ensure();
       for (const t of registered) next?.stdin?.write(`+${t}\n`);
     }
