@@ -108,7 +108,7 @@ export async function executeAttempt(def: TaskDefinition, req: AttemptRequest, o
     let raw: unknown;
     try {
       if (def.kind === 'command') {
-        const run: CommandRun = { access, signal: opts.signal, log: opts.log, scratch, env: req.env, nodeId: req.nodeId };
+        const run: CommandRun = { access, signal: opts.signal, log: opts.log, scratch, env: req.env, nodeId: req.nodeId, runId: req.runId };
         commandStats = run;
         raw = await opts.runCommand(def, parsed.data, run);
       } else {

@@ -9,6 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { RecordingAccess } from '../../runtime/artifact-access.ts';
 import type { TaskDefinition } from '../../sdk/task.ts';
+import { guardGroup, guardianReady } from './guardian.ts';
+import { recordCopy, waitForPreviousCopy } from './previous-copy.ts';
 import { sampleProcess } from './proc-stats.ts';
 
 export interface CommandRun {
@@ -18,6 +20,8 @@ export interface CommandRun {
   scratch: () => Promise<string>;
   env: Record<string, string>;
   nodeId: string;
+  /** With nodeId, names the task for the hand-over between copies (previous-copy.ts). */
+  runId?: string;
   /** Filled with measurements of the child process. */
   stats?: { cpuMs?: number; peakRssMb?: number; exitCode?: number };
 }
@@ -69,13 +73,23 @@ export async function runCommand(def: TaskDefinition, input: unknown, run: Comma
   const cwd = def.commandOptions?.cwd ?? (def.location ? dirname(def.location.file) : process.cwd());
   const [exe, ...args] = argv as [string, ...string[]];
   const tail: string[] = [];
+  if (run.runId) await waitForPreviousCopy(run.runId, run.nodeId, (text) => run.log('stderr', text), run.signal);
+  await guardianReady();
   const exitCode = await new Promise<number>((resolvePromise, reject) => {
     const child = spawn(exe, args, {
       cwd,
       env: { ...process.env, ...run.env, BATON_INPUT: inputFile, BATON_OUTPUT: outputFile, BATON_NODE: run.nodeId },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so cancel and timeout kill everything it started; the guardian kills that group
+      // if this process dies first (even by SIGKILL), so no copy outlives its engine to run beside a resumed one.
       detached: true,
     });
+    const unguardGroup = child.pid ? guardGroup(child.pid) : () => undefined;
+    const forgetCopy = child.pid && run.runId ? recordCopy(run.runId, run.nodeId, child.pid) : () => undefined;
+    const unguard = () => {
+      unguardGroup();
+      forgetCopy();
+    };
     const stopSampling = child.pid ? sampleProcess(child.pid, (s) => (run.stats = { ...run.stats, ...s })) : () => undefined;
     child.stdout.setEncoding('utf8').on('data', (t: string) => run.log('stdout', t));
     child.stderr.setEncoding('utf8').on('data', (t: string) => {
@@ -102,10 +116,12 @@ export async function runCommand(def: TaskDefinition, input: unknown, run: Comma
     run.signal.addEventListener('abort', kill, { once: true });
     child.on('error', (err) => {
       stopSampling();
+      unguard();
       reject(new CommandError(`could not start ${JSON.stringify(exe)}: ${err.message}. Check that the executable exists and is on PATH (cwd ${cwd}).`, 'user'));
     });
     child.on('close', (code, sig) => {
       stopSampling();
+      unguard();
       run.signal.removeEventListener('abort', kill);
       resolvePromise(code ?? (sig ? 128 : 1));
     });

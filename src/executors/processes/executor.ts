@@ -17,6 +17,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Executor } from '../../ports/executor.ts';
+import { guardProcess } from '../command/guardian.ts';
 import { WorkerPool, type WorkerEvents, type WorkerHandle } from '../threads/pool.ts';
 import type { FromWorker, WorkerConfig } from '../threads/protocol.ts';
 import { MarkerSplitter } from './markers.ts';
@@ -114,6 +115,9 @@ export class ProcessExecutor extends WorkerPool implements Executor {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    // A worker exits when its IPC channel closes, but not while a task blocks its event loop: the guardian kills
+    // it if the engine dies (and the worker's own guardian then kills the command groups it started).
+    const unguard = child.pid ? guardProcess(child.pid) : () => undefined;
     const label = `worker process ${child.pid ?? '(not started)'}`;
     let ready = false;
     let stderrTail = '';
@@ -171,6 +175,7 @@ export class ProcessExecutor extends WorkerPool implements Executor {
     const finish = (description: string) => {
       if (exitedAlready) return;
       exitedAlready = true;
+      unguard();
       if (closeTimer) clearTimeout(closeTimer);
       splitters.stdout.flush();
       splitters.stderr.flush();
@@ -183,6 +188,7 @@ export class ProcessExecutor extends WorkerPool implements Executor {
       resolveExited();
     };
     child.on('exit', (code, signal) => {
+      unguard(); // at once: the pid may be reused from now on
       const description = `${label} exited with ${signal ? `signal ${signal}` : `code ${code}`}`;
       // Wait for the pipes to drain so the last output (a crash report) is delivered before the failure.
       child.once('close', () => finish(description));

@@ -29,6 +29,9 @@ export const DIALECT_WORDS: Record<'sqlite' | 'postgres', DialectWords> = {
   postgres: { dialect: 'postgres', serial: 'BIGSERIAL PRIMARY KEY', bigint: 'BIGINT', clustered: '' },
 };
 
+/** Bookkeeping table of applied migrations. Its presence is what marks a SQLite file as a Baton store. */
+export const MIGRATIONS_TABLE = 'baton_migrations';
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,

@@ -27,7 +27,7 @@ import { compileMutation } from './mutations.ts';
 import { getAliasHistory, getModelAliases, getModelInputs, getModelVersion, getModelVersionByRegistration, getModelVersions, getModelVersionsOfRun, getPromotion, listModels, listPromotions } from './registry.ts';
 import type { AliasMoveRecord, ModelAliasRecord, ModelInput, ModelSummary, ModelVersionRecord, PromotionRecord, PromotionStatus } from '../../../ports/registry.ts';
 import { getMetricHistory, getTrackingRun, searchRuns } from './tracking.ts';
-import { DIALECT_WORDS, LATEST_VERSION, MIGRATIONS } from './schema.ts';
+import { DIALECT_WORDS, LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './schema.ts';
 
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
@@ -138,8 +138,8 @@ export class SqlMetadataStore implements MetadataStore {
   async migrate(): Promise<void> {
     const words = DIALECT_WORDS[this.db.dialect];
     await this.db.migrate(
-      `CREATE TABLE IF NOT EXISTS baton_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${words.bigint} NOT NULL)`,
-      `SELECT version FROM baton_migrations ORDER BY version`,
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${words.bigint} NOT NULL)`,
+      `SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`,
       (applied) => {
         const newest = Math.max(0, ...applied);
         if (newest > LATEST_VERSION) {
@@ -147,7 +147,7 @@ export class SqlMetadataStore implements MetadataStore {
         }
         return MIGRATIONS.filter((m) => !applied.has(m.version)).flatMap((m) => [
           ...m.sql(words).map((sql) => ({ sql, params: [] })),
-          { sql: `INSERT INTO baton_migrations (version, name, applied_at) VALUES (?, ?, ?)`, params: [m.version, m.name, Date.now()] },
+          { sql: `INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, params: [m.version, m.name, Date.now()] },
         ]);
       },
     );
