@@ -30,6 +30,8 @@ export interface CommandRun {
   scratch: () => Promise<string>;
   env: Record<string, string>;
   nodeId: string;
+  /** With nodeId, names the task for the hand-over between copies (executors/command/previous-copy.ts). */
+  runId?: string;
   /** Set by the runner: the command's CPU time, peak memory and exit code. */
   stats?: { cpuMs?: number; peakRssMb?: number; exitCode?: number };
 }

@@ -8,23 +8,13 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { RecordingAccess } from '../../runtime/artifact-access.ts';
+import type { CommandRun } from '../../runtime/execute.ts';
 import type { TaskDefinition } from '../../sdk/task.ts';
 import { guardGroup, guardianReady } from './guardian.ts';
 import { recordCopy, waitForPreviousCopy } from './previous-copy.ts';
 import { sampleProcess } from './proc-stats.ts';
 
-export interface CommandRun {
-  access: RecordingAccess;
-  signal: AbortSignal;
-  log: (stream: 'stdout' | 'stderr', text: string) => void;
-  scratch: () => Promise<string>;
-  env: Record<string, string>;
-  nodeId: string;
-  /** With nodeId, names the task for the hand-over between copies (previous-copy.ts). */
-  runId?: string;
-  /** Filled with measurements of the child process. */
-  stats?: { cpuMs?: number; peakRssMb?: number; exitCode?: number };
-}
+export type { CommandRun };
 
 async function withPaths(value: unknown, access: RecordingAccess): Promise<unknown> {
   if (Array.isArray(value)) return Promise.all(value.map((v) => withPaths(v, access)));
