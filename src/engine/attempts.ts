@@ -2,7 +2,11 @@
  * The attempts a driver has in flight on its executors: when each started, its timeout timer, and the output it
  * logged since the last commit (written with the next commit, one row per attempt and stream).
  */
+import { BatonError } from '../errors.ts';
 import type { Timers } from '../ports/clock.ts';
+import type { AttemptSink, Executor } from '../ports/executor.ts';
+import type { DriverState } from './decide.ts';
+import { trialRequest } from './tune.ts';
 import type { Mutation } from '../ports/metadata.ts';
 
 type Stream = 'stdout' | 'stderr';
@@ -57,4 +61,46 @@ export class AttemptsInFlight {
     for (const cancel of this.timeouts.values()) cancel();
     this.timeouts.clear();
   }
+}
+
+/** The executor a node runs on: its dispatch's, else the run's default. */
+export function executorFor(s: DriverState, nodeId: string): Executor {
+  const name = s.dispatches.get(nodeId)?.executor ?? s.o.defaultExecutor;
+  const ex = s.o.executors[name];
+  if (!ex) throw new BatonError('usage', `Executor "${name}" (for node "${nodeId}") is not configured. Available: ${Object.keys(s.o.executors).join(', ')}.`);
+  return ex;
+}
+
+/**
+ * Hands attempt `attempt` of a claimed node to its executor, with its timeout timer; its output is buffered for the
+ * next commit and passed to `sink.log`, its result to `sink.done`.
+ */
+export function submitAttempt(s: DriverState, attempts: AttemptsInFlight, nodeId: string, attempt: number, sink: AttemptSink): void {
+  const d = s.dispatches.get(nodeId)!;
+  const n = s.machine.get(nodeId);
+  const def = s.o.tasks.get(n.spec.task!)!;
+  const executor = executorFor(s, nodeId);
+  attempts.begin(nodeId, attempt, s.o.clock.now(), d.timeoutMs, () => executor.cancel(s.runId, nodeId, attempt, 'timeout'));
+  const trial = n.spec.trial !== undefined ? trialRequest(s.machine, s.studies, nodeId) : undefined;
+  executor.submit(
+    {
+      runId: s.runId,
+      nodeId,
+      task: def.options.name,
+      attempt,
+      modules: def.location ? [def.location.file] : [],
+      input: d.input,
+      ...(d.timeoutMs !== undefined ? { timeoutMs: d.timeoutMs } : {}),
+      resources: { cpu: d.demand.cpu, memoryMB: d.demand.memoryMB, gpu: d.demand.gpu },
+      env: d.env,
+      ...(trial ? { trial } : {}),
+    },
+    {
+      log: (stream, text) => {
+        attempts.log(nodeId, attempt, stream, text);
+        sink.log(stream, text);
+      },
+      done: sink.done,
+    },
+  );
 }

@@ -5,17 +5,14 @@
  * the step's writes; the driver commits them before acting.
  */
 import { messageOf } from '../errors.ts';
-import type { Executor } from '../ports/executor.ts';
-import type { MetadataStore, Mutation, NodeRecord, StoredValue } from '../ports/metadata.ts';
-import type { DynamicFn } from '../sdk/build.ts';
-import type { TaskDefinition } from '../sdk/task.ts';
+import type { Mutation, NodeRecord, StoredValue } from '../ports/metadata.ts';
 import type { Trial } from '../tuning/trial.ts';
 import { cacheKey, taskCodeHash, type KeyParts } from './cache-key.ts';
 import type { StepWrites } from './commit.ts';
 import { evaluateNode, type Evaluation } from './evaluate.ts';
-import type { Capacity, Demand, RunMachine } from './machine.ts';
+import type { Demand, RunMachine } from './machine.ts';
+import type { DriverOptions } from './options.ts';
 import { inputPaths, pathWarnings } from './path-inputs.ts';
-import type { FingerprintPaths } from '../ports/path-fingerprints.ts';
 import { trialCacheContext } from './tune.ts';
 import type { ValueResolver } from './values.ts';
 
@@ -32,21 +29,12 @@ export interface Dispatch {
 
 export type StepEvent = { type: string; nodeId?: string; attempt?: number; data?: unknown };
 
-/** What deciding reads and updates: the driver's state for one run. */
-export interface DecideState {
+/** What deciding reads and updates: the driver's options and its state for one run. */
+export interface DriverState {
   readonly runId: string;
-  readonly owner: string;
-  readonly store: MetadataStore;
+  readonly o: DriverOptions;
   readonly machine: RunMachine;
   readonly values: ValueResolver;
-  readonly tasks: Map<string, TaskDefinition>;
-  readonly dynamicBuilders: Map<string, DynamicFn>;
-  readonly workflowName: string;
-  readonly capacity: Capacity;
-  readonly pools: Record<string, number>;
-  readonly env: Record<string, string | undefined>;
-  readonly defaultExecutor: string;
-  readonly executors: Record<string, Executor>;
   readonly leaseMs: number;
   readonly claimAhead: number;
   readonly dispatches: Map<string, Dispatch>;
@@ -57,31 +45,28 @@ export interface DecideState {
   readonly deadOwners: ReadonlySet<string>;
   readonly studies: Map<string, (Trial | undefined)[]>;
   readonly codeRecorded: Set<string>;
-  /** Fingerprints local paths named by string inputs, for cache keys (path-inputs.ts); none: not checked. */
-  readonly fingerprintPaths: FingerprintPaths | undefined;
-  /** Reports a warning about a node to whoever watches the run (progress display). */
-  warn(nodeId: string, message: string, now: number): void;
 }
 
 type ToLookup = { id: string; ev: Extract<Evaluation, { kind: 'dispatch' }> };
 
 /** Evaluates every resolvable node (looping while cache hits make more resolvable). Returns whether any was. */
-export async function evaluateReady(s: DecideState, now: number, step: StepWrites, events: StepEvent[]): Promise<boolean> {
+export async function evaluateReady(s: DriverState, now: number, step: StepWrites, events: StepEvent[]): Promise<boolean> {
   let progressed = false;
   for (let ids = s.machine.takeResolvable(); ids.length; ids = s.machine.takeResolvable()) {
     progressed = true;
     const toLookup: ToLookup[] = [];
     for (const id of ids) {
+      const { o } = s;
       const ev = await evaluateNode(s.machine.get(id), {
         values: s.values,
-        tasks: s.tasks,
-        dynamicBuilders: s.dynamicBuilders,
-        workflowName: s.workflowName,
+        tasks: o.tasks,
+        dynamicBuilders: o.dynamicBuilders,
+        workflowName: o.workflowName,
         machine: s.machine,
-        capacity: s.capacity,
-        pools: s.pools,
-        env: s.env,
-        defaultExecutor: s.defaultExecutor,
+        capacity: o.capacity,
+        pools: o.pools,
+        env: o.env,
+        defaultExecutor: o.defaultExecutor,
         studies: s.studies,
       });
       applyEvaluation(s, id, ev, now, step, events, toLookup);
@@ -91,7 +76,7 @@ export async function evaluateReady(s: DecideState, now: number, step: StepWrite
   return progressed;
 }
 
-function applyEvaluation(s: DecideState, id: string, ev: Evaluation, now: number, step: StepWrites, events: StepEvent[], toLookup: ToLookup[]): void {
+function applyEvaluation(s: DriverState, id: string, ev: Evaluation, now: number, step: StepWrites, events: StepEvent[], toLookup: ToLookup[]): void {
   const { runId, machine } = s;
   const muts = step.muts;
   const n = machine.get(id);
@@ -137,7 +122,7 @@ function applyEvaluation(s: DecideState, id: string, ev: Evaluation, now: number
   }
 }
 
-async function lookupCache(s: DecideState, items: ToLookup[], now: number, muts: Mutation[], events: StepEvent[]): Promise<void> {
+async function lookupCache(s: DriverState, items: ToLookup[], now: number, muts: Mutation[], events: StepEvent[]): Promise<void> {
   const keyed: (ToLookup & { key?: string; parts?: KeyParts })[] = [];
   for (const it of items) {
     const def = it.ev.def;
@@ -147,7 +132,7 @@ async function lookupCache(s: DecideState, items: ToLookup[], now: number, muts:
       continue;
     }
     try {
-      const paths = await inputPaths(def, it.ev.value, s.fingerprintPaths);
+      const paths = await inputPaths(def, it.ev.value, s.o.fingerprintPaths);
       const { key, parts } = cacheKey(def, it.ev.input, it.ev.value, it.ev.env, trialCacheContext(s.machine, it.id), paths);
       keyed.push({ ...it, key, parts });
     } catch (err) {
@@ -157,7 +142,7 @@ async function lookupCache(s: DecideState, items: ToLookup[], now: number, muts:
     }
   }
   const keys = keyed.filter((k) => k.key).map((k) => k.key!);
-  const hits = keys.length ? await s.store.lookupCache(keys) : new Map();
+  const hits = keys.length ? await s.o.store.lookupCache(keys) : new Map();
   for (const k of keyed) {
     if (k.parts && 'hash' in k.parts.code && !s.codeRecorded.has(k.parts.code.hash)) {
       s.codeRecorded.add(k.parts.code.hash);
@@ -167,7 +152,7 @@ async function lookupCache(s: DecideState, items: ToLookup[], now: number, muts:
     const hit = k.key ? hits.get(k.key) : undefined;
     for (const message of pathWarnings(k.id, k.parts, !!hit)) {
       events.push({ type: 'path_warning', nodeId: k.id, data: { message } });
-      s.warn(k.id, message, now);
+      s.o.onEvent?.({ type: 'warning', at: now, nodeId: k.id, message });
     }
     if (hit) {
       const from = `${hit.runId}/${hit.nodeId}`;
@@ -195,7 +180,7 @@ async function lookupCache(s: DecideState, items: ToLookup[], now: number, muts:
  * nodes claimed beyond the free capacity, so slots freed by finishing attempts are refilled without a commit each.
  * `start` is called for every node that starts now. Returns whether anything was dispatched.
  */
-export function dispatchReady(s: DecideState, now: number, step: StepWrites, events: StepEvent[], start: (nodeId: string, attempt: number) => void): boolean {
+export function dispatchReady(s: DriverState, now: number, step: StepWrites, events: StepEvent[], start: (nodeId: string, attempt: number) => void): boolean {
   let progressed = false;
   for (const id of s.machine.pickDispatch(now)) {
     progressed = true;
@@ -230,7 +215,7 @@ export function dispatchReady(s: DecideState, now: number, step: StepWrites, eve
 }
 
 /** The claim of attempt `attempt` of a ready node, with the input and cache key it will run with. */
-function claimOf(s: DecideState, id: string, attempt: number, now: number): Mutation {
+function claimOf(s: DriverState, id: string, attempt: number, now: number): Mutation {
   const n = s.machine.get(id);
   const d = s.dispatches.get(id)!;
   return {
@@ -238,7 +223,7 @@ function claimOf(s: DecideState, id: string, attempt: number, now: number): Muta
     runId: s.runId,
     nodeId: id,
     attempt,
-    owner: s.owner,
+    owner: s.o.owner,
     leaseUntil: now + s.leaseMs,
     now,
     deadOwners: n.takeover ? [...s.deadOwners] : [],

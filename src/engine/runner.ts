@@ -7,84 +7,24 @@
  * Several drivers (in several processes) may drive the same run: claims are conditional in the store, so each
  * attempt starts once; a driver that loses a claim or a finish reloads the run from the store and carries on.
  */
-import type { ArtifactStore } from '../ports/artifacts.ts';
-import type { FingerprintPaths } from '../ports/path-fingerprints.ts';
-import type { Clock, Host, Timers } from '../ports/clock.ts';
+import { BatonError } from '../errors.ts';
 import type { AttemptResult, Executor } from '../ports/executor.ts';
-import type { MetadataStore, Mutation, RunRecord, StoredValue } from '../ports/metadata.ts';
-import type { DynamicFn } from '../sdk/build.ts';
-import type { TaskDefinition } from '../sdk/task.ts';
+import type { Mutation, RunRecord } from '../ports/metadata.ts';
 import type { Trial } from '../tuning/trial.ts';
-import { BatonError, messageOf } from '../errors.ts';
-import { AttemptsInFlight } from './attempts.ts';
-import { taskCodeHash } from './cache-key.ts';
-import { CommitBuffer, emptyStep, type StepWrites } from './commit.ts';
-import { dispatchReady, evaluateReady, type DecideState, type Dispatch, type StepEvent } from './decide.ts';
-import { attemptMetrics, datasetMutations, lineageMutation, modelMutations, trackingMutations, type AttemptEnd } from './finish.ts';
+import { AttemptsInFlight, executorFor, submitAttempt } from './attempts.ts';
+import { CommitBuffer, emptyStep } from './commit.ts';
+import { cancelRest, completeAttempt } from './complete.ts';
+import { dispatchReady, evaluateReady, type Dispatch, type DriverState, type StepEvent } from './decide.ts';
 import { deadOwners, phaseOf } from './liveness.ts';
-import { RunMachine, type Capacity, type Demand } from './machine.ts';
-import { backoffDelay, normalizeRetry } from './retry.ts';
-import { storedState, TERMINAL, type Phase } from './states.ts';
-import { trialRequest } from './tune.ts';
+import { RunMachine, type Demand } from './machine.ts';
+import type { DriverOptions, RunnerEvent, RunOutcome } from './options.ts';
+import { runEnd } from './run-end.ts';
 import { ValueResolver } from './values.ts';
 
 export { orderForLocks } from './commit.ts';
+export type { DriverOptions, RunnerEvent, RunOutcome };
 
-export interface RunnerEvent {
-  type: 'transition' | 'log' | 'attempt' | 'run' | 'warning';
-  at: number;
-  nodeId?: string;
-  from?: Phase;
-  to?: Phase;
-  attempt?: number;
-  cached?: boolean;
-  stream?: 'stdout' | 'stderr';
-  text?: string;
-  message?: string;
-  status?: string;
-}
-
-export interface DriverOptions {
-  store: MetadataStore;
-  artifacts: ArtifactStore;
-  executors: Record<string, Executor>;
-  defaultExecutor: string;
-  clock: Clock;
-  timers: Timers;
-  /** This machine and process (engine registration, liveness of other engines on this host). */
-  host: Host;
-  /** This engine's id (lease owner). */
-  owner: string;
-  capacity: Capacity;
-  pools: Record<string, number>;
-  tasks: Map<string, TaskDefinition>;
-  dynamicBuilders: Map<string, DynamicFn>;
-  workflowName: string;
-  /** Environment values for tasks that declare `env`. */
-  env: Record<string, string | undefined>;
-  /** The tracking experiment of the run's task attempts. @default workflowName */
-  experiment?: string;
-  /** How long a lease lasts without renewal. @default 30000 */
-  leaseMs?: number;
-  /** How often to look for cancellation and other engines' progress. @default 250 */
-  pollMs?: number;
-  /** Longest time a decision may wait in the group-commit buffer. @default 10 */
-  commitDelayMs?: number;
-  /** Ready nodes to keep claimed beyond free capacity. @default max(64, 8 × CPUs) */
-  claimAhead?: number;
-  onEvent?: (e: RunnerEvent) => void;
-  /** Fingerprints local paths named by string inputs, for cache keys (engine/path-inputs.ts). @default none: not checked */
-  fingerprintPaths?: FingerprintPaths;
-}
-
-export interface RunOutcome {
-  runId: string;
-  status: 'succeeded' | 'failed' | 'cancelled';
-  output?: StoredValue;
-  error?: string;
-}
-
-export class RunDriver implements DecideState {
+export class RunDriver implements DriverState {
   machine!: RunMachine;
   readonly values: ValueResolver;
   readonly dispatches = new Map<string, Dispatch>();
@@ -110,7 +50,7 @@ export class RunDriver implements DecideState {
 
   constructor(
     readonly runId: string,
-    private readonly o: DriverOptions,
+    readonly o: DriverOptions,
   ) {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.pollMs = o.pollMs ?? 250;
@@ -120,19 +60,6 @@ export class RunDriver implements DecideState {
     this.attempts = new AttemptsInFlight(o.timers);
   }
 
-  // DecideState: the driver's options, as deciding reads them.
-  get owner(): string { return this.o.owner; }
-  get store(): MetadataStore { return this.o.store; }
-  get tasks(): Map<string, TaskDefinition> { return this.o.tasks; }
-  get dynamicBuilders(): Map<string, DynamicFn> { return this.o.dynamicBuilders; }
-  get workflowName(): string { return this.o.workflowName; }
-  get capacity(): Capacity { return this.o.capacity; }
-  get pools(): Record<string, number> { return this.o.pools; }
-  get env(): Record<string, string | undefined> { return this.o.env; }
-  get defaultExecutor(): string { return this.o.defaultExecutor; }
-  get executors(): Record<string, Executor> { return this.o.executors; }
-  get fingerprintPaths(): FingerprintPaths | undefined { return this.o.fingerprintPaths; }
-  warn(nodeId: string, message: string, now: number): void { this.emit({ type: 'warning', at: now, nodeId, message }); }
 
   /** Requests cancellation (e.g. on Ctrl-C); running attempts are asked to stop. */
   cancel(): void {
@@ -270,11 +197,15 @@ export class RunDriver implements DecideState {
         return true;
       }
     }
-    if (this.cancelRequested && !this.cancelApplied) progressed = this.applyCancel(now, step.muts);
+    if (this.cancelRequested && !this.cancelApplied) {
+      this.cancelApplied = progressed = true;
+      for (const [nodeId, attempt] of this.attempts.inFlight) this.executorFor(nodeId).cancel(this.runId, nodeId, attempt, 'cancelled');
+      cancelRest(this, now, step.muts);
+    }
 
     for (const c of this.inbox.splice(0, this.inbox.length)) {
       progressed = true;
-      this.completeAttempt(c.nodeId, c.attempt, c.result, now, step, events);
+      completeAttempt(this, { ...c, startedAt: this.attempts.end(c.nodeId) }, now, this.cancelRequested, step, events, (text) => this.attempts.log(c.nodeId, c.attempt, 'stderr', text));
     }
     if (!this.cancelRequested) {
       if (await evaluateReady(this, now, step, events)) progressed = true;
@@ -300,21 +231,6 @@ export class RunDriver implements DecideState {
     return true;
   }
 
-  /** Cancels every node not yet done and asks running attempts to stop. */
-  private applyCancel(now: number, muts: Mutation[]): boolean {
-    this.cancelApplied = true;
-    for (const [nodeId, attempt] of this.attempts.inFlight) this.executorFor(nodeId).cancel(this.runId, nodeId, attempt, 'cancelled');
-    for (const n of this.machine.nodes.values()) {
-      if (TERMINAL.has(n.phase) || n.phase === 'dispatched') continue;
-      const from = this.preclaimed.has(n.spec.id) ? 'running' : storedState(n.phase);
-      this.preclaimed.delete(n.spec.id);
-      this.machine.cancel(n.spec.id);
-      muts.push({ type: 'setState', runId: this.runId, nodeId: n.spec.id, from: [from, 'pending', 'retrying'], state: 'cancelled', at: now, error: 'cancelled' });
-    }
-    muts.push({ type: 'events', events: [{ runId: this.runId, at: now, type: 'run_cancel_requested' }] });
-    return true;
-  }
-
   /** Nodes that became skipped or upstream_failed as a consequence of another node are recorded too; all are reported. */
   private recordConsequences(now: number, muts: Mutation[]): void {
     const transitions = this.machine.takeTransitions();
@@ -328,95 +244,18 @@ export class RunDriver implements DecideState {
     }
   }
 
-  private completeAttempt(nodeId: string, attempt: number, result: AttemptResult, now: number, step: StepWrites, events: StepEvent[]): void {
-    const startedAt = this.attempts.end(nodeId);
-    const n = this.machine.get(nodeId);
-    const d = this.dispatches.get(nodeId);
-    if (n.phase !== 'dispatched' || n.attempts !== attempt) return; // reloaded meanwhile: the store decides
-    const end: AttemptEnd = { runId: this.runId, nodeId, attempt, owner: this.o.owner, now, startedAt, result };
-    const muts = step.muts;
-    const lineage = lineageMutation(end);
-    if (lineage) muts.push(lineage);
-    const experiment = this.o.experiment ?? this.o.workflowName;
-    const base = { type: 'finish' as const, runId: this.runId, nodeId, attempt, owner: this.o.owner, at: now, ...attemptMetrics(end) };
-    if (result.ok) {
-      this.dispatches.delete(nodeId);
-      this.machine.succeed(nodeId, result.output);
-      this.uncommittedSuccess.add(nodeId);
-      step.finishIdx.push(muts.length);
-      muts.push({ ...base, nodeState: 'succeeded', attemptState: 'succeeded', output: result.output });
-      muts.push(...datasetMutations(end));
-      if (result.models?.length) muts.push(...modelMutations(end, result.models, this.codeHashOf(nodeId, d)));
-      muts.push(...trackingMutations(end, 'succeeded', experiment));
-      if (d?.key && d.parts) muts.push({ type: 'putCache', entry: { key: d.key, task: n.spec.task!, runId: this.runId, nodeId, output: result.output, parts: d.parts, createdAt: now } });
-      events.push({ type: 'attempt_succeeded', nodeId, attempt });
-      return;
-    }
-    const policy = normalizeRetry(n.spec.options?.retries ?? this.o.tasks.get(n.spec.task!)?.options.retries);
-    const retryNo = attempt - n.retryBase; // attempts made since the last resume
-    const allowed = result.retryable && result.kind !== 'cancelled' && retryNo <= policy.retries && !this.cancelRequested;
-    const notBefore = now + backoffDelay(policy, retryNo);
-    const phase = result.kind === 'cancelled' ? (this.machine.cancel(nodeId), 'cancelled' as const) : this.machine.fail(nodeId, result.message, { allowed, notBefore });
-    if (phase !== 'retrying') this.dispatches.delete(nodeId);
-    const attemptState = result.kind === 'cancelled' ? 'cancelled' : 'failed';
-    step.finishIdx.push(muts.length);
-    muts.push({ ...base, nodeState: phase === 'retrying' ? 'retrying' : phase === 'cancelled' ? 'cancelled' : 'failed', attemptState, error: result.message, errorKind: result.kind, ...(phase === 'retrying' ? { notBefore } : {}) });
-    muts.push(...trackingMutations(end, attemptState, experiment));
-    events.push({ type: 'attempt_failed', nodeId, attempt, data: { kind: result.kind, message: result.message, ...(result.code ? { code: result.code } : {}), ...(result.details !== undefined ? { details: result.details } : {}), retry: phase === 'retrying' ? { at: notBefore } : undefined } });
-    // The user's stack trace helps; Baton's own (for a cancel or a timeout) does not.
-    if (result.stack && (result.kind === 'user' || result.kind === 'input' || result.kind === 'platform')) this.attempts.log(nodeId, attempt, 'stderr', `${result.stack}\n`);
-  }
-
-  /** The code hash a model version's lineage names: the dispatch's cache key's, else the task's automatic one. */
-  private codeHashOf(nodeId: string, d: Dispatch | undefined): string | undefined {
-    const code = d?.parts?.code;
-    if (code && 'hash' in code) return code.hash;
-    const def = this.o.tasks.get(this.machine.get(nodeId).spec.task!);
-    try {
-      return def ? taskCodeHash(def).hash : undefined;
-    } catch {
-      return undefined; // no code hash (as for caching): the version still records its run, task and attempt
-    }
-  }
-
   private executorFor(nodeId: string): Executor {
-    const name = this.dispatches.get(nodeId)?.executor ?? this.o.defaultExecutor;
-    const ex = this.o.executors[name];
-    if (!ex) throw new BatonError('usage', `Executor "${name}" (for node "${nodeId}") is not configured. Available: ${Object.keys(this.o.executors).join(', ')}.`);
-    return ex;
+    return executorFor(this, nodeId);
   }
 
   private start(nodeId: string, attempt: number): void {
-    const d = this.dispatches.get(nodeId)!;
-    const n = this.machine.get(nodeId);
-    const def = this.o.tasks.get(n.spec.task!)!;
-    const executor = this.executorFor(nodeId);
-    this.attempts.begin(nodeId, attempt, this.o.clock.now(), d.timeoutMs, () => executor.cancel(this.runId, nodeId, attempt, 'timeout'));
-    const trial = n.spec.trial !== undefined ? trialRequest(this.machine, this.studies, nodeId) : undefined;
-    executor.submit(
-      {
-        runId: this.runId,
-        nodeId,
-        task: def.options.name,
-        attempt,
-        modules: def.location ? [def.location.file] : [],
-        input: d.input,
-        ...(d.timeoutMs !== undefined ? { timeoutMs: d.timeoutMs } : {}),
-        resources: { cpu: d.demand.cpu, memoryMB: d.demand.memoryMB, gpu: d.demand.gpu },
-        env: d.env,
-        ...(trial ? { trial } : {}),
+    submitAttempt(this, this.attempts, nodeId, attempt, {
+      log: (stream, text) => this.emit({ type: 'log', at: this.o.clock.now(), nodeId, attempt, stream, text }),
+      done: (result) => {
+        this.inbox.push({ nodeId, attempt, result });
+        this.poke();
       },
-      {
-        log: (stream, text) => {
-          this.attempts.log(nodeId, attempt, stream, text);
-          this.emit({ type: 'log', at: this.o.clock.now(), nodeId, attempt, stream, text });
-        },
-        done: (result) => {
-          this.inbox.push({ nodeId, attempt, result });
-          this.poke();
-        },
-      },
-    );
+    });
   }
 
   /** Waits for an attempt result, the next poll or lease renewal, a retry's backoff, or `maxMs`. */
@@ -440,28 +279,9 @@ export class RunDriver implements DecideState {
   }
 
   private async finish(): Promise<RunOutcome> {
-    const now = this.o.clock.now();
-    const status = this.machine.outcome();
-    let output: StoredValue | undefined;
-    let error: string | undefined;
-    const run = await this.requireRun();
-    if (status === 'succeeded') {
-      try {
-        output = await this.values.encode(run.outputBinding);
-      } catch (err) {
-        error = `The workflow's output could not be assembled: ${messageOf(err)}`;
-      }
-    } else {
-      const failed = [...this.machine.nodes.values()].filter((n) => n.phase === 'failed');
-      error = status === 'cancelled' ? 'cancelled' : `${failed.length} task(s) failed: ${failed.slice(0, 5).map((n) => `${n.spec.id} (${(n.error ?? '').split('\n')[0]})`).join('; ')}`;
-    }
-    const final = error && status === 'succeeded' ? 'failed' : status;
-    await this.o.store.apply([
-      { type: 'updateRun', runId: this.runId, status: final, ...(output ? { output } : {}), error: error ?? null, endedAt: now, owner: null },
-      { type: 'endTrackingRun', runId: this.runId, status: final, endTime: now },
-      { type: 'events', events: [{ runId: this.runId, at: now, type: 'run_finished', data: { status: final } }] },
-    ]);
-    this.emit({ type: 'run', at: now, status: final, ...(error ? { message: error } : {}) });
-    return { runId: this.runId, status: final, ...(output ? { output } : {}), ...(error ? { error } : {}) };
+    const end = await runEnd(this.runId, this.machine, this.values, (await this.requireRun()).outputBinding, this.o.clock.now());
+    await this.o.store.apply(end.muts);
+    this.emit({ type: 'run', at: end.at, status: end.outcome.status, ...(end.outcome.error ? { message: end.outcome.error } : {}) });
+    return end.outcome;
   }
 }
