@@ -7,7 +7,7 @@
  * in, since the view's version ignores that order too). For each feature, a value beats a null; two values compare
  * as their declared type does in SQL (numbers by value with NaN above all, strings by code point, false < true, dates
  * by time). Values are compared after the cast to the declared type. Rows equal on every feature give the same
- * output whichever is taken.
+ * output whichever is taken (the one exception: 0.0 and -0.0 compare equal, so either sign may come out).
  *
  * Why a rule on values and not "the last row of the source": file sources could give a row number, but SQL and
  * TypeScript-transform sources have no stable order, and a rule on values holds for every source. Without a rule
