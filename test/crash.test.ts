@@ -15,7 +15,7 @@ const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/baton.mjs');
 const flowFile = join(root, 'test/fixtures/crash-flow.ts');
 
-test('survives 10+ SIGKILLs at random points: completes, commits each output once, same outputs as an uninterrupted run', { timeout: 600_000 }, async () => {
+test('survives 10+ SIGKILLs at random points: completes, commits each output once, same outputs as an uninterrupted run', { timeout: 1_200_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-crash-'));
   const store = join(dir, 'baton.db');
   const log = join(dir, 'executions.log');

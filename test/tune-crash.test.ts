@@ -107,7 +107,7 @@ async function killAndResume(storeUrl: string, dir: string): Promise<void> {
   }
 }
 
-test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (SQLite)', { timeout: 600_000 }, async () => {
+test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (SQLite)', { timeout: 1_200_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-tune-crash-'));
   try {
     await killAndResume(`sqlite:${join(dir, 'baton.db')}`, dir);
@@ -116,7 +116,7 @@ test('a study resumed after SIGKILLs keeps every finished trial and re-draws non
   }
 });
 
-test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (PostgreSQL)', { timeout: 600_000 }, async () => {
+test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (PostgreSQL)', { timeout: 1_200_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-tune-crash-pg-'));
   const db = await freshPostgresDatabase();
   try {
