@@ -2,6 +2,8 @@
 // Runs every test: finds *.test.ts under src/ and test/, starts the services the tests need (PostgreSQL),
 // runs them with Node's test runner (through tsx), and fails when a test failed or when no test ran at all.
 // Usage: npm test [-- FILE_OR_SUBSTRING...]
+//        npm run test:unit [-- FILE_OR_SUBSTRING...]  (--unit: the unit tests only — every *.test.ts under src/, which
+//        by convention need neither PostgreSQL, Redis nor a spawned CLI — with no services started)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,15 +24,16 @@ function findTests(dir) {
   return out;
 }
 
-const filters = process.argv.slice(2);
-let files = [...findTests(join(root, 'src')), ...findTests(join(root, 'test')), ...findTests(join(root, 'examples'))].sort();
+const unit = process.argv.includes('--unit');
+const filters = process.argv.slice(2).filter((a) => a !== '--unit');
+let files = (unit ? findTests(join(root, 'src')) : [...findTests(join(root, 'src')), ...findTests(join(root, 'test')), ...findTests(join(root, 'examples'))]).sort();
 if (filters.length > 0) files = files.filter((f) => filters.some((s) => relative(root, f).includes(s)));
 if (files.length === 0) {
   console.error(`No test files matched${filters.length ? ` ${filters.join(', ')}` : ''}. Test files end in .test.ts under src/ or test/.`);
   process.exit(1);
 }
 
-const env = { ...process.env };
+const env = { ...process.env, ...(unit ? { BATON_TEST_SKIP_PG: '1', BATON_TEST_SKIP_REDIS: '1' } : {}) };
 let pg;
 if (!env.BATON_TEST_PG_URL && env.BATON_TEST_SKIP_PG !== '1') {
   pg = await startPostgres();

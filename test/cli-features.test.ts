@@ -79,7 +79,7 @@ test('serve: a real HTTP request to the CLI process, then SIGTERM stops it with 
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL after 20 s; stdout: ${stdout}; stderr: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no URL after 60 s; stdout: ${stdout}; stderr: ${stderr}`)), 60_000);
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
       const m = /at (http:\/\/127\.0\.0\.1:\d+)\/features\/online/.exec(stdout);

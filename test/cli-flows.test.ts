@@ -166,7 +166,7 @@ const node = (show: ShowJson, id: string) => {
 };
 const changedLines = (explain: string): string[] => explain.split('\n').filter((l) => l.startsWith('  - '));
 
-describe('baton CLI flows', { concurrency: 2, timeout: 120_000 }, () => {
+describe('baton CLI flows', { concurrency: 2, timeout: 300_000 }, () => {
   it('cache explain: a changed parameter is a miss naming the input field; an unaffected task is a hit from the earlier run', () =>
     inSandbox(async (s) => {
       const a = await s.run('flows.ts', ['-w', 'cli-cache', '--param', 'name=world']);

@@ -17,6 +17,7 @@ import type { AttemptRequest, AttemptResult, Executor } from '../src/ports/execu
 import { LocalArtifactStore } from '../src/stores/artifacts/local/store.ts';
 import { decodeValue, encodeInline } from '../src/values/codec.ts';
 import { EXECUTOR_TASKS_MODULE, add } from './fixtures/executor-tasks.ts';
+import { until } from './support/wait.ts';
 
 interface Options {
   workers?: number;
@@ -115,7 +116,7 @@ async function withExecutor(factory: Factory, options: Options, fn: (h: Harness)
     await ex.close();
     await rm(root, { recursive: true, force: true });
   }
-  await sleep(20); // anything late would show up now
+  await sleep(20); // anything late would show up now (a check that nothing happens has no event to wait on)
   for (const a of attempts) {
     assert.equal(a.doneCount, 1, `attempt ${a.req.nodeId} got ${a.doneCount} done calls`);
     assert.equal(a.logsAfterDone, 0, `attempt ${a.req.nodeId} got logs after done`);
@@ -129,6 +130,8 @@ function failure(result: AttemptResult): Extract<AttemptResult, { ok: false }> {
 
 const logs = (a: Attempt) => a.events.filter((e): e is Extract<Event, { type: 'log' }> => e.type === 'log');
 const text = (a: Attempt, stream: 'stdout' | 'stderr') => logs(a).filter((e) => e.stream === stream).map((e) => e.text).join('');
+/** Resolves once the attempt's task printed "started" (the sleep and busy fixtures do, first thing). */
+const started = (a: Attempt) => until(() => text(a, 'stdout').includes('started\n'), `attempt ${a.req.nodeId} started`);
 type Where = { pid: number; threadId: number };
 const whoami = async (h: Harness) => (await h.output(await h.run(request('exec-fixture-whoami', null)))) as Where;
 
@@ -163,7 +166,8 @@ test('the fixture module is where the tasks are defined (what the engine puts in
 });
 
 for (const f of factories) {
-  describe(`${f.name} executor`, { timeout: 30_000 }, () => {
+  // Generous: on a loaded 2-core machine each process start takes seconds; the timeout only turns a hang into a failure.
+  describe(`${f.name} executor`, { timeout: 600_000 }, () => {
     test('runs a task and returns its output; workers are long-lived', () =>
       withExecutor(f, {}, async (h) => {
         assert.equal(h.ex.name, f.name);
@@ -241,7 +245,7 @@ for (const f of factories) {
       withExecutor(f, {}, async (h) => {
         const before = await whoami(h);
         const a = h.submit(request('exec-fixture-sleep', { ms: 20_000 }));
-        await sleep(100);
+        await started(a);
         h.ex.cancel(a.req.runId, a.req.nodeId, a.req.attempt, 'cancelled');
         const r = failure(await a.done);
         assert.equal(r.kind, 'cancelled');
@@ -253,7 +257,7 @@ for (const f of factories) {
       withExecutor(f, { killGraceMs: 300 }, async (h) => {
         const before = await whoami(h);
         const a = h.submit(request('exec-fixture-busy', { ms: 20_000 }, { timeoutMs: 100 }));
-        await sleep(100);
+        await started(a);
         const t0 = Date.now();
         h.ex.cancel(a.req.runId, a.req.nodeId, a.req.attempt, 'timeout');
         const r = failure(await a.done);
@@ -261,7 +265,7 @@ for (const f of factories) {
         assert.equal(r.kind, 'timeout');
         assert.equal(r.retryable, true);
         assert.match(r.message, /timed out after 100 ms/);
-        assert.ok(elapsed < 300 + 1500, `reported after ${elapsed} ms`);
+        assert.ok(elapsed < 10_000, `reported after ${elapsed} ms, not when the 20 s task ended`);
         const after = await whoami(h);
         assert.notDeepEqual(after, before, 'the worker was replaced');
       }));
@@ -305,7 +309,7 @@ for (const f of factories) {
         const { pid } = await whoami(h);
         const a = h.submit(request('exec-fixture-sleep', { ms: 20_000 }));
         const b = h.submit(request('exec-fixture-add', { a: 1, b: 1 }));
-        await sleep(100);
+        await started(a);
         process.kill(pid, 'SIGKILL');
         const r = failure(await a.done);
         assert.equal(r.kind, 'crash');
@@ -341,10 +345,10 @@ for (const f of factories) {
       withExecutor(f, { workers: 2, killGraceMs: 300 }, async (h) => {
         const workers = await Promise.all([1, 2].map(async () => (await h.output(await h.run(request('exec-fixture-sleep', { ms: 150 })))) as Where));
         const running = h.submit(request('exec-fixture-busy', { ms: 20_000 }));
-        await sleep(50);
+        await started(running);
         const t0 = Date.now();
         await h.ex.close();
-        assert.ok(Date.now() - t0 < 300 + 1500, `close took ${Date.now() - t0} ms`);
+        assert.ok(Date.now() - t0 < 10_000, `close took ${Date.now() - t0} ms, as if it waited for the 20 s task`);
         assert.equal(failure(await running.done).kind, 'cancelled');
         if (f.name === 'processes') {
           assert.equal(new Set(workers.map((w) => w.pid)).size, 2);
@@ -362,8 +366,7 @@ for (const f of factories) {
           const c = await whoami(h);
           assert.equal(a.pid, b.pid);
           assert.notEqual(c.pid, a.pid);
-          for (let i = 0; i < 50 && isAlive(a.pid); i++) await sleep(20);
-          assert.equal(isAlive(a.pid), false, 'the recycled process exited');
+          await until(() => !isAlive(a.pid), `the recycled process ${a.pid} exited`);
         }));
     }
 
@@ -376,12 +379,14 @@ for (const f of factories) {
         for (let i = 0; i < n; i++) await h.run({ ...req, attempt: 1000 + i });
         const mean = (performance.now() - t0) / n;
         t.diagnostic(`${f.name}: ${mean.toFixed(3)} ms per no-op attempt (mean of ${n}, one warm worker)`);
-        assert.ok(mean < 5, `${mean} ms per attempt`);
+        // Loose on purpose (figures belong in bench/): it catches a round trip that polls or starts a worker per
+        // attempt (tens of ms), and holds with two CPU-bound processes beside the tests (`npm run test:busy`).
+        assert.ok(mean < 25, `${mean} ms per attempt`);
       }));
   });
 }
 
-test('workers run TypeScript when the engine registered tsx through its API (no --import in execArgv)', { timeout: 30_000 }, async () => {
+test('workers run TypeScript when the engine registered tsx through its API (no --import in execArgv)', { timeout: 120_000 }, async () => {
   const url = (p: string) => new URL(p, import.meta.url).href;
   const code = `
     import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};

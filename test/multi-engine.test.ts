@@ -55,7 +55,7 @@ async function threeEngines(storeUrl: string): Promise<void> {
   }
 }
 
-test('three engines share one PostgreSQL store without double-dispatching', { timeout: 60_000 }, async () => {
+test('three engines share one PostgreSQL store without double-dispatching', { timeout: 300_000 }, async () => {
   const db = await freshPostgresDatabase();
   try {
     await threeEngines(db.url);
@@ -64,7 +64,7 @@ test('three engines share one PostgreSQL store without double-dispatching', { ti
   }
 });
 
-test('three engines share one SQLite file without double-dispatching', { timeout: 60_000 }, async () => {
+test('three engines share one SQLite file without double-dispatching', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-multi-sqlite-'));
   try {
     await threeEngines(`sqlite:${join(dir, 'baton.db')}`);

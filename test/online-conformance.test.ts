@@ -146,7 +146,7 @@ describe('Redis online store', skip ? { skip } : {}, () => {
       openOnlineStore('redis://user:s3cret@127.0.0.1:1/0'),
       isCode('store', /^Cannot reach the Redis online store at redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0 \(.*ECONNREFUSED.*\)\. Start Redis there .*--online \/ BATON_ONLINE.*SQLite/),
     );
-    assert.ok(Date.now() - t0 < 3_000, 'no retry loop');
+    assert.ok(Date.now() - t0 < 15_000, 'no retry loop (a retrying client would hang far longer; loose for a busy machine)');
     await assert.rejects(openOnlineStore('redis://user:s3cret@127.0.0.1:1/0'), (err: unknown) => !String((err as Error).message).includes('s3cret'));
   });
 

@@ -68,7 +68,7 @@ const isCode = (code: string, re: RegExp) => (err: unknown) => err instanceof Ba
 
 for (const store of stores) {
   for (const executor of ['inline', 'processes'] as const) {
-    test(`[${store.name}/${executor}] a task registering a model makes one version linked to its run, attempt, code and inputs`, { timeout: 60_000 }, async () => {
+    test(`[${store.name}/${executor}] a task registering a model makes one version linked to its run, attempt, code and inputs`, { timeout: 300_000 }, async () => {
       const t = await store.open({ executor, workers: 1 });
       const p = t.platform;
       try {
@@ -120,7 +120,7 @@ for (const store of stores) {
       }
     });
 
-    test(`[${store.name}/${executor}] a failed attempt registers nothing; its successful retry registers once`, { timeout: 60_000 }, async () => {
+    test(`[${store.name}/${executor}] a failed attempt registers nothing; its successful retry registers once`, { timeout: 300_000 }, async () => {
       const t = await store.open({ executor, workers: 1 });
       const p = t.platform;
       try {
@@ -244,7 +244,7 @@ test('baton models show names the workflow, task and attempt that registered a v
   }
 });
 
-test('baton show and run.models() list the versions a run registered; a cache hit lists the version it reused', { timeout: 60_000 }, async () => {
+test('baton show and run.models() list the versions a run registered; a cache hit lists the version it reused', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-show-models-'));
   const flags = ['--store', `sqlite:${join(dir, 'baton.db')}`, '--artifacts', `file:${join(dir, 'artifacts')}`];
   try {

@@ -37,7 +37,7 @@ async function search(store: MetadataStore, filter: string, orderBy: string): Pr
 }
 
 function suite(dialect: string, open: () => Promise<{ store: MetadataStore; dispose(): Promise<void> }>): void {
-  test(`[${dialect}] search: hand-picked and ${RANDOM_FILTERS} random filters return the reference evaluator's runs in its order (seed ${SEED})`, { timeout: 300_000 }, async () => {
+  test(`[${dialect}] search: hand-picked and ${RANDOM_FILTERS} random filters return the reference evaluator's runs in its order (seed ${SEED})`, { timeout: 600_000 }, async () => {
     const { store, dispose } = await open();
     try {
       const runs = generateRuns(RUNS, SEED, true);
@@ -59,7 +59,7 @@ function suite(dialect: string, open: () => Promise<{ store: MetadataStore; disp
     }
   });
 
-  test(`[${dialect}] search: keyset pages over every kind of order-by join up to the reference order`, { timeout: 300_000 }, async () => {
+  test(`[${dialect}] search: keyset pages over every kind of order-by join up to the reference order`, { timeout: 600_000 }, async () => {
     const { store, dispose } = await open();
     try {
       const runs = generateRuns(300, SEED + 2, true);

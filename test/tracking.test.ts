@@ -73,7 +73,7 @@ test('busy-store errors count as contention, others do not', () => {
   assert.equal(isContention(new Error('no such table')), false);
 });
 
-test('8 processes logging at once into one SQLite file: no errors, every point stored', { timeout: 120_000 }, async () => {
+test('8 processes logging at once into one SQLite file: no errors, every point stored', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-tr8-'));
   try {
     const url = `sqlite:${join(dir, 'b.db')}`;

@@ -36,7 +36,8 @@ async function killAndResume(storeUrl: string, dir: string): Promise<void> {
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       const baseline = lines(log).length;
       let finished = false;
-      for (let i = 0; i < 500; i++) {
+      // Waits on progress, not on the clock: a busy machine may take seconds to start the engine.
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
         await sleep(10);
         if (child.exitCode !== null) {
           finished = true;
@@ -106,7 +107,7 @@ async function killAndResume(storeUrl: string, dir: string): Promise<void> {
   }
 }
 
-test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (SQLite)', { timeout: 180_000 }, async () => {
+test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (SQLite)', { timeout: 1_200_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-tune-crash-'));
   try {
     await killAndResume(`sqlite:${join(dir, 'baton.db')}`, dir);
@@ -115,7 +116,7 @@ test('a study resumed after SIGKILLs keeps every finished trial and re-draws non
   }
 });
 
-test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (PostgreSQL)', { timeout: 180_000 }, async () => {
+test('a study resumed after SIGKILLs keeps every finished trial and re-draws none (PostgreSQL)', { timeout: 1_200_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-tune-crash-pg-'));
   const db = await freshPostgresDatabase();
   try {

@@ -48,7 +48,7 @@ async function threeEngines(storeUrl: string): Promise<void> {
   }
 }
 
-test('three engines drive one study on PostgreSQL: every step decided once', { timeout: 90_000 }, async () => {
+test('three engines drive one study on PostgreSQL: every step decided once', { timeout: 300_000 }, async () => {
   const db = await freshPostgresDatabase();
   try {
     await threeEngines(db.url);
@@ -57,7 +57,7 @@ test('three engines drive one study on PostgreSQL: every step decided once', { t
   }
 });
 
-test('three engines drive one study on one SQLite file: every step decided once', { timeout: 90_000 }, async () => {
+test('three engines drive one study on one SQLite file: every step decided once', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-tune-multi-sqlite-'));
   try {
     await threeEngines(`sqlite:${join(dir, 'baton.db')}`);

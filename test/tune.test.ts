@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Platform } from '../src/composition/platform.ts';
@@ -8,6 +8,7 @@ import { decodeShallow } from '../src/values/codec.ts';
 import { fragileFlow, pruneFlow, quadFlow, slowFlow } from './fixtures/tune-flows.ts';
 import { readStudy } from '../src/studies/read.ts';
 import { tempPlatform } from './support/platform.ts';
+import { until } from './support/wait.ts';
 
 async function outputOf<T>(p: Platform, runId: string): Promise<T> {
   const run = await p.store.getRun(runId);
@@ -134,10 +135,15 @@ test('a cancelled study shows its interrupted trials as cancelled, and resuming 
   const { platform, dir, dispose } = await tempPlatform();
   try {
     const file = new URL('./fixtures/tune-flows.ts', import.meta.url).pathname;
-    const { runId, graph } = await platform.startRun(slowFlow, { log: join(dir, 'log') }, { file });
+    const log = join(dir, 'log');
+    writeFileSync(`${log}.hold`, ''); // started trials wait until this file goes: they are in flight when cancelled
+    const { runId, graph } = await platform.startRun(slowFlow, { log }, { file });
     const stop = new AbortController();
-    setTimeout(() => stop.abort(), 300);
-    assert.equal((await platform.drive(runId, slowFlow, graph, { signal: stop.signal })).status, 'cancelled');
+    const driven = platform.drive(runId, slowFlow, graph, { signal: stop.signal });
+    await until(() => existsSync(log) && readFileSync(log, 'utf8').includes('start '), 'a trial started');
+    stop.abort();
+    assert.equal((await driven).status, 'cancelled');
+    rmSync(`${log}.hold`);
     const interrupted = await readStudy(platform.store, platform.artifacts, runId);
     assert.equal(interrupted.state, 'cancelled');
     assert.ok(interrupted.counts.cancelled >= 1, JSON.stringify(interrupted.counts));

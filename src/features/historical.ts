@@ -15,15 +15,18 @@
  * old, the feature is null (an older row cannot be fresher, so this equals "latest row inside the window", Feast's
  * semantics). Leakage is impossible by construction: the only rows the join may pick are at or before the event.
  *
- * Ties: two feature rows with the same join keys and the same timestamp are ambiguous; one of them is returned
- * (Feast breaks that tie with a created timestamp, which views here do not have — deduplicate in a SQL source).
+ * Ties: of several feature rows with the same join keys and the same timestamp, the one with the greatest feature
+ * values wins (the view's features compared in name order, a value above a null; the rule and why: ./ties.ts). It
+ * does not depend on DuckDB's threads, and online materialization applies the same rule. Feast breaks such ties with
+ * a created timestamp, which views here do not have; to prefer another row, deduplicate in a SQL source.
  *
  * Timestamps are compared as TIMESTAMP (microseconds, no zone): DATE columns are read as midnight, TIMESTAMPTZ
  * columns are converted to UTC. Entity rows given in memory take `Date`s or ISO strings (read as UTC without a zone).
  *
  * Large training sets: pass `output: { path: 'train.parquet' }` and the result is written with `COPY … TO` instead of
  * coming back as rows. Row order: in-memory results keep the entity rows' order; a Parquet output is unordered
- * unless `output.orderBy` names columns to sort it by (then the same inputs give the same bytes). The Parquet file
+ * unless `output.orderBy` names columns to sort it by. Rows equal on those columns are then ordered by every other
+ * column, left to right, so the order is total and the same inputs give the same bytes whatever DuckDB's threads. The Parquet file
  * records the views it was built from (name + version) in its key-value metadata, so registering it as a dataset
  * version (`ctx.datasets.write`, `platform.datasets.register`, `baton datasets register`) records them too.
  *
@@ -35,6 +38,7 @@ import { featureViewsMetadata } from '../data/datasets/feature-views.ts';
 import type { ColumnKind, FileSource, OfflineEngine, Row, Source } from '../ports/offline.ts';
 import type { FeatureType, FeatureView } from './definitions.ts';
 import { FeatureError } from './errors.ts';
+import { probeRank, rowRank } from './ties.ts';
 import { transformRelation } from './transform.ts';
 
 export type EntityRowValue = string | number | boolean | Date | null;
@@ -323,14 +327,19 @@ export async function getHistoricalFeatures(engine: OfflineEngine, request: Hist
         }
         on.push(`e.${q(key)} = ${alias}.${q(key)}`);
       }
-      const inner = [...view.joinKeys.map((k) => q(k)), `${asTimestamp(q(view.timestampField), tsCol)} AS "__baton_ts"`];
-      for (const f of features) {
-        const declared = view.features[f]!;
+      // Every feature of the view is checked, not only those requested: ties are broken on all of them (./ties.ts).
+      for (const [f, declared] of Object.entries(view.features)) {
         const col = findColumn(columns, f);
         if (!col) throw new FeatureError('unknown_column', `${where}: its source has no column for feature "${f}" (columns: ${columns.map((c) => c.name).join(', ')}). Fix the feature name or the source.`);
         if (!ACCEPTS[declared].includes(col.kind)) {
           throw new FeatureError('incompatible_type', `${where}: feature "${f}" is declared ${declared} but its column is ${col.type}. Declare a matching type or cast the column in a SQL source.`);
         }
+      }
+      const featureTs = asTimestamp(q(view.timestampField), tsCol);
+      const rank = rowRank(view, featureTs, (f) => `CAST(${q(f)} AS ${view.features[f]!})`);
+      const inner = [...view.joinKeys.map((k) => q(k)), `${featureTs} AS "__baton_ts"`, `${rank} AS "__baton_rank"`];
+      for (const f of features) {
+        const declared = view.features[f]!;
         const out = fullFeatureNames ? `${view.name}__${f}` : f;
         const taken = outputNames.get(out);
         if (taken) throw new FeatureError('name_collision', `Output column "${out}" (${where}) clashes with ${taken}. Pass fullFeatureNames: true (columns become view__feature) or rename a column.`);
@@ -339,7 +348,7 @@ export async function getHistoricalFeatures(engine: OfflineEngine, request: Hist
         const alive = view.ttlMs === null ? `${alias}."__baton_ts" IS NOT NULL` : `${alias}."__baton_ts" >= ${eventRef} - to_milliseconds(${view.ttlMs})`;
         selects.push(`CASE WHEN ${alive} THEN ${alias}.${q(out)} END AS ${q(out)}`);
       }
-      joins.push(`ASOF LEFT JOIN (SELECT ${inner.join(', ')} FROM ${relation}) AS ${alias} ON ${[...on, `${eventRef} >= ${alias}."__baton_ts"`].join(' AND ')}`);
+      joins.push(`ASOF LEFT JOIN (SELECT ${inner.join(', ')} FROM ${relation}) AS ${alias} ON ${[...on, `${probeRank(view, eventRef)} >= ${alias}."__baton_rank"`].join(' AND ')}`);
     }
 
     const order = inMemory && !output;
@@ -354,7 +363,9 @@ export async function getHistoricalFeatures(engine: OfflineEngine, request: Hist
       const orderBy = output.orderBy ?? [];
       const unknown = orderBy.filter((c) => !outputNames.has(c));
       if (unknown.length) throw new FeatureError('unknown_column', `output.orderBy names ${unknown.map((c) => `"${c}"`).join(', ')}, not column(s) of the training set (columns: ${columns.join(', ')}).`);
-      const sorted = orderBy.length ? `SELECT * FROM (${sql}) ORDER BY ${orderBy.map(q).join(', ')}` : sql;
+      // A total order: the requested columns, then every other column (equal rows are identical bytes).
+      const sortKey = [...orderBy, ...columns.filter((c) => !orderBy.includes(c))];
+      const sorted = orderBy.length ? `SELECT * FROM (${sql}) ORDER BY ${sortKey.map(q).join(', ')}` : sql;
       const result = await engine.query(`COPY (${sorted}) TO ${lit(output.path)} (FORMAT PARQUET, ${featureViewsMetadata(views)})`);
       const count = Number(Object.values(result[0] ?? {})[0] ?? 0);
       return { kind: 'parquet', path: output.path, rowCount: count, columns, views, sql };

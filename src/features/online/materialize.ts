@@ -3,9 +3,10 @@
  * view's offline source into the online store, incrementally.
  *
  * Incremental, as Feast's `materialize-incremental`: the store keeps a per-view watermark (an event time). A run
- * reads only source rows with `watermark < ts <= now`, keeps the latest row per key (DuckDB arg_max),
- * and writes them in batches; the watermark then moves to the newest event time copied (not to `now`, so rows that
- * land later with an event time between the two are still picked up). The first run, a `full` run, or a run after
+ * reads only source rows with `watermark < ts <= now`, keeps the latest row per key (DuckDB arg_max; of rows tied
+ * on the latest timestamp, the one the point-in-time join would pick: ../ties.ts), and writes them in batches; the
+ * watermark then moves to the newest event time copied (not to `now`, so rows that land later with an event time
+ * between the two are still picked up). The first run, a `full` run, or a run after
  * the view's definition changed (a new `version`) reads everything up to `now`.
  *
  * Late-arriving rows stamped at or before the watermark are not seen by an incremental run (as in Feast); a
@@ -21,6 +22,7 @@
 import type { OfflineEngine } from '../../ports/offline.ts';
 import type { OnlineRow, OnlineStore, OnlineValue, ViewState } from '../../ports/online.ts';
 import type { FeatureView } from '../definitions.ts';
+import { rowRank } from '../ties.ts';
 import { OnlineFeatureError } from './errors.ts';
 import { keyPart } from './keys.ts';
 import { q, timestampExpr, viewSource, type SourceColumn } from './source.ts';
@@ -96,12 +98,13 @@ async function copyLatest(offline: OfflineEngine, online: OnlineStore, view: Fea
   };
   const ts = timestampExpr(view, column(view.timestampField, 'timestamp'));
   const keys = view.joinKeys.map((k) => q(column(k, 'join key').name));
-  const features = Object.entries(view.features).map(([f, type]) => `${q(f)} := CAST(${q(column(f, 'feature').name)} AS ${type})`);
+  const cast = (f: string) => `CAST(${q(column(f, 'feature').name)} AS ${view.features[f]!})`;
+  const features = Object.keys(view.features).map((f) => `${q(f)} := ${cast(f)}`);
   const where = [`${ts} <= make_timestamp(${until * 1000}::BIGINT)`, ...(from === null ? [] : [`${ts} > make_timestamp(${from * 1000}::BIGINT)`]), ...keys.map((k) => `${k} IS NOT NULL`)];
   // arg_max over GROUP BY rather than QUALIFY row_number(): DuckDB 1.5 fails with an INTERNAL "expression type
   // mismatch" on a window over a read_csv with a two-sided timestamp filter; the aggregate is also cheaper.
   const sql =
-    `SELECT ${keys.map((k, i) => `${k} AS "__k${i}"`).join(', ')}, epoch_ms(max(${ts})) AS "__ts", arg_max(struct_pack(${features.join(', ')}), ${ts}) AS "__v"\n` +
+    `SELECT ${keys.map((k, i) => `${k} AS "__k${i}"`).join(', ')}, epoch_ms(max(${ts})) AS "__ts", arg_max(struct_pack(${features.join(', ')}), ${rowRank(view, ts, cast)}) AS "__v"\n` +
     `FROM ${relation}\nWHERE ${where.join(' AND ')}\nGROUP BY ${keys.join(', ')}`;
   const source = await offline.query(sql);
 
