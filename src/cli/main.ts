@@ -5,28 +5,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { BatonError, EXIT_CODES, exitCodeOf, messageOf } from '../errors.ts';
-import { openPlatform, type Platform } from '../composition/platform.ts';
-import { isProcessAlive } from '../composition/platform.ts';
-import { loadWorkflowFile } from '../composition/load-workflow.ts';
+import type { Platform } from '../composition/platform.ts';
 import type { PlatformConfig } from '../composition/config.ts';
 import type { ExecutorName } from '../sdk/task.ts';
-import { explainMiss, type KeyParts } from '../engine/cache-key.ts';
+import type { KeyParts } from '../engine/cache-key.ts';
 import type { CodeHash } from '../codehash/index.ts';
-import { decodeShallow } from '../values/codec.ts';
-import { lookupTask } from '../sdk/registry.ts';
-import { InlineExecutor } from '../executors/inline/executor.ts';
 import type { AttemptResult } from '../ports/executor.ts';
 import type { RunStatus } from '../ports/metadata.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
 import { parseParams, parsePools } from './params.ts';
-import { Progress } from './progress.ts';
-import { renderRun, runModels } from './show.ts';
 import { datasetCommands } from './commands/datasets.ts';
 import { featureCommands } from './commands/features.ts';
 import { trackingCommands } from './commands/tracking.ts';
 import { studyCommands } from './commands/studies.ts';
 import { modelCommands } from './commands/models.ts';
-import { interruptible } from './interrupt.ts';
 
 interface GlobalOptions {
   store?: string;
@@ -40,7 +32,9 @@ function configFrom(g: GlobalOptions, extra: PlatformConfig = {}): PlatformConfi
   return { ...(g.store ? { store: g.store } : {}), ...(g.artifacts ? { artifacts: g.artifacts } : {}), ...(g.cwd ? { cwd: g.cwd } : {}), ...extra };
 }
 
+// Modules are loaded on use (dynamic imports in the actions), so that `baton --help` starts in a fraction of a second.
 async function withPlatform<T>(g: GlobalOptions, extra: PlatformConfig, fn: (p: Platform) => Promise<T>): Promise<T> {
+  const { openPlatform } = await import('../composition/platform.ts');
   const p = await openPlatform(configFrom(g, extra));
   try {
     return await fn(p);
@@ -54,6 +48,7 @@ const statusExit = (s: RunStatus | string): number => (s === 'succeeded' ? EXIT_
 
 async function printOutcome(p: Platform, runId: string, json: boolean): Promise<number> {
   const run = (await p.store.getRun(runId))!;
+  const { decodeShallow } = await import('../values/codec.ts');
   const value = run.output ? await decodeShallow(run.output, p.artifacts) : undefined;
   if (json) {
     out(JSON.stringify({ runId, status: run.status, output: value, error: run.error }));
@@ -96,6 +91,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (file: string, o: { param: string[]; workflow?: string; executor?: ExecutorName; cpus?: number; gpus?: number; memory?: number; pool: string[]; json?: boolean; quiet?: boolean }) => {
       const params = parseParams(o.param);
       const pools = parsePools(o.pool);
+      const [{ loadWorkflowFile }, { Progress }, { interruptible }] = await Promise.all([import('../composition/load-workflow.ts'), import('./progress.ts'), import('./interrupt.ts')]);
       const { workflow, file: path } = await loadWorkflowFile(file, o.workflow);
       await withPlatform(g(), { ...(o.executor ? { executor: o.executor } : {}), ...(o.cpus ? { cpus: o.cpus } : {}), ...(o.gpus !== undefined ? { gpus: o.gpus } : {}), ...(o.memory ? { memoryMB: o.memory } : {}), pools }, async (p) => {
         const { runId, graph } = await p.startRun(workflow, params, { file: path });
@@ -137,11 +133,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const runId = await p.resolveRunId(id);
         const run = (await p.store.getRun(runId))!;
         const [nodes, attempts] = await Promise.all([p.store.getNodes(runId), p.store.getAttempts(runId)]);
+        const { renderRun, runModels } = await import('./show.ts');
         const models = await runModels(p.store, runId, nodes);
         if (o.json) return out(JSON.stringify({ run, nodes, attempts, models }, null, 2));
         let alive: boolean | undefined;
         if (run.status === 'running' && run.owner) {
           const [e] = await p.store.getEngines([run.owner]);
+          const { isProcessAlive } = await import('../composition/platform.ts');
           alive = !!e && (e.host !== hostname() || isProcessAlive(e.pid));
         } else if (run.status === 'running') alive = false;
         out(renderRun(run, nodes, alive, models));
@@ -191,6 +189,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const runId = await p.resolveRunId(id);
         const run = (await p.store.getRun(runId))!;
         if (run.status === 'succeeded') throw new BatonError('conflict', `Run ${runId} already succeeded; there is nothing to resume. Start a new run with \`baton run\`.`);
+        const [{ Progress }, { interruptible }] = await Promise.all([import('./progress.ts'), import('./interrupt.ts')]);
         const progress = new Progress(runId, run.workflow, { quiet: !!(o.json || o.quiet), verb: 'resumed' });
         const sig = interruptible();
         try {
@@ -228,6 +227,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
         if (!node) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
         if (node.spec.kind !== 'task') throw new BatonError('usage', `"${nodeId}" is a ${node.spec.kind} node, not a task; replay one of its tasks instead.`);
         if (!node.input) throw new BatonError('conflict', `Task "${nodeId}" of run ${runId} never got its input (it did not start), so there is nothing to replay.`);
+        const [{ loadWorkflowFile }, { lookupTask }, { InlineExecutor }, { decodeShallow }] = await Promise.all([
+          import('../composition/load-workflow.ts'),
+          import('../sdk/registry.ts'),
+          import('../executors/inline/executor.ts'),
+          import('../values/codec.ts'),
+        ]);
         await loadWorkflowFile(run.file, run.workflow);
         if (!lookupTask(node.spec.task!)) throw new BatonError('workflow_load', `Task "${node.spec.task}" is no longer defined in ${run.file}.`);
         const executor = new InlineExecutor(p.artifacts);
@@ -264,6 +269,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const hashes = [parts, ...entries.map((e) => e.parts as KeyParts)].flatMap((k) => ('hash' in k.code ? [k.code.hash] : []));
         const code = await p.store.getCode([...new Set(hashes)]);
         const lookup = (h: string) => code.get(h) as CodeHash['parts'] | undefined;
+        const { explainMiss } = await import('../engine/cache-key.ts');
         const ranked = entries.map((e) => ({ e, why: explainMiss(e.parts as KeyParts, parts, lookup) })).sort((a, b) => a.why.length - b.why.length || b.e.createdAt - a.e.createdAt);
         const best = ranked[0]!;
         out(`Closest cached result: ${best.e.runId}/${best.e.nodeId} (${when(best.e.createdAt)}). What changed since:`);

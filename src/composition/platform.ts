@@ -12,17 +12,13 @@ import type { Executor } from '../ports/executor.ts';
 import type { MetadataStore, NodeRecord } from '../ports/metadata.ts';
 import { DatasetService } from '../data/datasets/service.ts';
 import { ModelRegistry } from '../registry/service.ts';
-import { InlineExecutor } from '../executors/inline/executor.ts';
-import { RunDriver, type RunnerEvent, type RunOutcome } from '../engine/runner.ts';
-import { validateGraph } from '../engine/validate.ts';
+import type { RunnerEvent, RunOutcome } from '../engine/runner.ts';
 import { sharedOfflineEngine } from '../runtime/offline-engine.ts';
 import type { BuiltGraph } from '../sdk/build.ts';
 import type { Workflow } from '../sdk/workflow.ts';
 import type { ExecutorName } from '../sdk/task.ts';
 import { openArtifactStore, openMetadataStore } from './adapters.ts';
 import { resolveConfig, type PlatformConfig, type ResolvedConfig } from './config.ts';
-import { loadWorkflowFile } from './load-workflow.ts';
-import { snapshotCode } from './snapshot.ts';
 
 export interface RunOptions {
   /** The workflow file (recorded so `resume` can load it again). @default the workflow's own location */
@@ -92,7 +88,10 @@ export class Platform {
     let ex = this.executors.get(name);
     if (ex) return ex;
     const root = this.config.artifacts.slice('file:'.length);
-    if (name === 'inline') ex = new InlineExecutor(this.artifacts);
+    if (name === 'inline') {
+      const { InlineExecutor } = await import('../executors/inline/executor.ts');
+      ex = new InlineExecutor(this.artifacts);
+    }
     else if (name === 'threads') {
       const { ThreadExecutor } = await import('../executors/threads/executor.ts');
       ex = new ThreadExecutor({ artifactsRoot: root, workers: this.config.workers });
@@ -120,11 +119,13 @@ export class Platform {
   async startRun(workflow: Workflow, params: unknown, options: RunOptions = {}): Promise<{ runId: string; graph: BuiltGraph }> {
     const { params: parsed, graph } = workflow.build(params);
     const pools = { ...workflow.pools, ...this.config.pools };
+    // The engine's modules load on first use, so that reading commands (`baton runs`) start fast.
+    const { validateGraph } = await import('../engine/validate.ts');
     validateGraph(workflow.name, graph.nodes, graph.tasks, this.capacity(), pools);
     const now = this.clock.now();
     const runId = newRunId(now);
     const file = options.file ?? workflow.location?.file ?? '';
-    const snap = file ? await snapshotCode(file, this.artifacts) : undefined;
+    const snap = file ? await (await import('./snapshot.ts')).snapshotCode(file, this.artifacts) : undefined;
     const nodes: NodeRecord[] = graph.nodes.map((spec, seq) => ({ runId, id: spec.id, seq, spec, state: 'pending', attempts: 0, retryBase: 0 }));
     await this.store.apply([
       {
@@ -177,6 +178,7 @@ export class Platform {
       ]);
       throw err;
     }
+    const { RunDriver } = await import('../engine/runner.ts');
     const driver = new RunDriver(runId, {
       store: this.store,
       artifacts: this.artifacts,
@@ -233,7 +235,7 @@ export class Platform {
         throw new BatonError('conflict', `Run ${runId} is still being driven by engine ${run.owner} (pid ${engine.pid}). Wait for it, or stop it with \`baton cancel ${runId}\`.`);
       }
     }
-    const workflow = options.workflow ?? (await loadWorkflowFile(run.file, run.workflow)).workflow;
+    const workflow = options.workflow ?? (await (await import('./load-workflow.ts')).loadWorkflowFile(run.file, run.workflow)).workflow;
     const { graph } = workflow.build(run.params);
     const nodes = await this.store.getNodes(runId);
     const stored = new Set(nodes.map((n) => n.id));

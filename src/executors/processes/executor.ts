@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { Executor } from '../../ports/executor.ts';
 import { WorkerPool, type WorkerEvents, type WorkerHandle } from '../threads/pool.ts';
 import type { FromWorker, WorkerConfig } from '../threads/protocol.ts';
+import { fromSource, siblingModule } from '../../runtime/user-module.ts';
 import { MarkerSplitter } from './markers.ts';
 
 export interface ProcessExecutorOptions {
@@ -73,6 +74,8 @@ export function workerExecArgv(parent: string[] = process.execArgv): string[] {
     if (!drop) out.push(...parent.slice(i, i + 1 + consumed));
     i += consumed;
   }
+  // From dist/ the worker is JavaScript: its runtime registers tsx itself if a task module is TypeScript.
+  if (!fromSource) return out;
   let tsx: string;
   try {
     tsx = import.meta.resolve('tsx');
@@ -109,7 +112,7 @@ export class ProcessExecutor extends WorkerPool implements Executor {
 
   protected spawn(events: WorkerEvents): WorkerHandle {
     this.execArgv ??= workerExecArgv();
-    const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [JSON.stringify(this.config)], {
+    const child = fork(fileURLToPath(siblingModule(import.meta.url, 'worker')), [JSON.stringify(this.config)], {
       execArgv: this.execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -16,9 +16,11 @@ import { BatonError, messageOf } from '../../errors.ts';
 import type { OnlineStore } from '../../ports/online.ts';
 import type { FeatureView } from '../definitions.ts';
 import { getOnlineFeatures } from './serve.ts';
+import { ONLINE_PATH } from './path.ts';
+
+export { ONLINE_PATH };
 
 const MAX_BODY = 1 << 20;
-export const ONLINE_PATH = '/features/online';
 
 export interface FeatureServerOptions {
   online: OnlineStore;

@@ -1,0 +1,3 @@
+/** `baton/tracking`: experiment tracking from scripts and notebooks (runs, params, metrics, tags, artifacts). */
+export { openTracking, Tracking, TrackedRun, newTrackingRunId, paramText } from '../tracking/client.ts';
+export type { ArtifactHandle, ParamValue, TrackingOptions, StartRunOptions } from '../tracking/client.ts';
