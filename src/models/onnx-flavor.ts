@@ -1,7 +1,8 @@
 /**
  * The 'onnx' flavor: models exported to ONNX (e.g. trained in Python with sklearn/torch and converted), run with
  * onnxruntime-node on the CPU. onnxruntime-node is imported dynamically the first time an ONNX model is loaded,
- * so nothing else pays for it. Models are never downloaded: they come from a local file, bytes or a saved model.
+ * so nothing else pays for it. It is an optional peer dependency: without it, loading an ONNX model fails with a
+ * BatonError naming the install command. Models are never downloaded: they come from a local file, bytes or a saved model.
  *
  *   const model = await loadOnnxModel('linear.onnx', { features: ['a', 'b', 'c'] });
  *   await model.predict([{ a: 1, b: 2, c: 3 }]);                 // rows -> tensor [N, 3] in feature order
@@ -40,7 +41,14 @@ export function onnxRuntime(): Promise<Ort> {
     (m) => ((m as unknown as { default?: Ort }).default ?? m) as Ort,
     (cause: unknown) => {
       ortPromise = undefined;
-      throw modelError(`cannot load onnxruntime-node (needed for ONNX models): ${(cause as Error).message}`, { cause });
+      // An optional peer dependency of Baton: only ONNX models need it, and its install downloads ~300 MB.
+      const missing = (cause as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && /onnxruntime-node/.test((cause as Error).message);
+      throw modelError(
+        missing
+          ? 'ONNX models need the onnxruntime-node package, which is not installed (it is an optional peer dependency of Baton). Install it in your project: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node'
+          : `cannot load onnxruntime-node (needed for ONNX models): ${(cause as Error).message}. Reinstall it: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`,
+        { cause },
+      );
     },
   );
   return ortPromise;
