@@ -6,7 +6,7 @@
 // `npx baton run`, and reads the run back through `baton/client`. better-sqlite3 may compile from source (minutes).
 // Usage: node scripts/consumer-test.mjs   (BATON_CONSUMER_KEEP=1 keeps the temp folder)
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,6 +47,10 @@ try {
     const result = JSON.parse(out.trim().split('\n').at(-1));
     if (result.status !== 'succeeded' || result.output !== 'Hello, consumer!') throw new Error(`plain.mjs: ${out}`);
   });
+  // A JavaScript workflow must load without TypeScript support: a resolve hook fails the run if tsx is loaded.
+  const hook = join(dir, 'no-tsx.mjs');
+  writeFileSync(hook, `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(\`export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/node_modules/tsx/')) throw new Error('tsx was loaded for a JavaScript workflow: ' + r.url); return r; }\`));\n`);
+  step('plain.mjs runs without tsx', process.execPath, ['--import', hook, 'node_modules/baton/bin/baton.mjs', 'run', 'plain.mjs', '--json', '-e', 'processes'], project);
   ok = true;
   console.log(`consumer test passed in ${((Date.now() - started) / 1000).toFixed(0)} s (${filename}, ${(unpackedSize / 1024 / 1024).toFixed(1)} MiB unpacked)`);
 } finally {

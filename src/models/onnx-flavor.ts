@@ -35,7 +35,10 @@ import {
 type Ort = typeof OrtTypes;
 let ortPromise: Promise<Ort> | undefined;
 
-/** Loads onnxruntime-node once, on first use. */
+/**
+ * Loads onnxruntime-node once, on first use.
+ * @internal Not in the published types: onnxruntime-node is optional, so no public declaration may name its types.
+ */
 export function onnxRuntime(): Promise<Ort> {
   ortPromise ??= import('onnxruntime-node').then(
     (m) => ((m as unknown as { default?: Ort }).default ?? m) as Ort,
@@ -60,7 +63,8 @@ export interface OnnxLoadOptions {
   /** Row columns feeding each input, in tensor order (see the file comment). Stored as metadata.features. */
   features?: FeatureMap;
   metadata?: Record<string, unknown>;
-  sessionOptions?: OrtTypes.InferenceSession.SessionOptions;
+  /** onnxruntime-node's `InferenceSession.SessionOptions` (typed loosely: onnxruntime-node is an optional peer). */
+  sessionOptions?: Record<string, unknown>;
 }
 
 export const ONNX_FILE = 'model.onnx';
@@ -83,8 +87,10 @@ export class OnnxModel implements Model {
   readonly signature: ModelSignature;
   private readonly features: Record<string, readonly string[]>;
 
+  /** @internal Made by loadOnnxModel. */
   constructor(
     private readonly ort: Ort,
+    /** @internal The onnxruntime-node session. */
     readonly session: OrtTypes.InferenceSession,
     /** The ONNX file's bytes (written by saveModel). */
     readonly bytes: Uint8Array,
@@ -288,7 +294,7 @@ export async function loadOnnxModel(source: string | Uint8Array, options: OnnxLo
   const ort = await onnxRuntime();
   let session: OrtTypes.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, options.sessionOptions ?? {});
+    session = await ort.InferenceSession.create(bytes, (options.sessionOptions ?? {}) as OrtTypes.InferenceSession.SessionOptions);
   } catch (cause) {
     throw modelError(`${label} is not a valid ONNX model: ${(cause as Error).message.trim()}`, { cause });
   }
