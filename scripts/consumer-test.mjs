@@ -15,12 +15,15 @@ const started = Date.now();
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const dir = mkdtempSync(join(tmpdir(), 'baton-consumer-'));
 const project = join(dir, 'project');
+// The project's own .baton/ folder, whatever the caller's environment points Baton at.
+const env = { ...process.env, NO_COLOR: '1' };
+for (const k of ['BATON_STORE', 'BATON_ARTIFACTS', 'BATON_ONLINE', 'BATON_EXECUTOR']) delete env[k];
 let ok = false;
 
 function step(title, cmd, args, cwd, check = () => undefined) {
   const t = Date.now();
   process.stderr.write(`consumer: ${title}…\n`);
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', BATON_STORE: '', BATON_ARTIFACTS: '' }, maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env, maxBuffer: 64 << 20 });
   if (r.status !== 0) {
     process.stderr.write(`${r.stdout}\n${r.stderr}\nconsumer: ${title} failed (exit ${r.status}): ${cmd} ${args.join(' ')} in ${cwd}\n`);
     process.exit(1);
