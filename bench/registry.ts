@@ -3,6 +3,7 @@
  * (see types.ts) and list them here. Derived metrics are computed from others when all their inputs were measured.
  */
 import { bullmqBenchmarks } from './bullmq.ts';
+import { cliBenchmarks } from './cli.ts';
 import { dataBenchmarks } from './data.ts';
 import { engineBenchmarks } from './engine.ts';
 import { featureBenchmarks } from './features.ts';
@@ -12,7 +13,7 @@ import { tuningBenchmarks } from './tuning.ts';
 import { studyBenchmarks } from './study.ts';
 import type { Benchmark, DerivedMetric } from './types.ts';
 
-export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...studyBenchmarks, ...dataBenchmarks, ...featureBenchmarks, ...onlineBenchmarks, ...trackingBenchmarks];
+export const benchmarks: Benchmark[] = [...engineBenchmarks, ...bullmqBenchmarks, ...tuningBenchmarks, ...studyBenchmarks, ...dataBenchmarks, ...featureBenchmarks, ...onlineBenchmarks, ...trackingBenchmarks, ...cliBenchmarks];
 
 export const derived: DerivedMetric[] = [
   {

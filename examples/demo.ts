@@ -9,14 +9,10 @@
  */
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPlatform, type Platform, type RunOutcome } from '../src/composition/index.ts';
-import { GateRefused } from '../src/registry/index.ts';
-import { c, duration, table } from '../src/cli/format.ts';
-import { Progress } from '../src/cli/progress.ts';
-import { messageOf } from '../src/errors.ts';
-import { decodeShallow } from '../src/values/codec.ts';
+import { GateRefused, messageOf } from 'baton';
+import { decodeOutput, interruptible, openPlatform, Progress, type Platform, type RunOutcome } from 'baton/platform';
+import { c, duration, table } from './term.ts';
 import pipeline, { MODEL_NAME, TUNED_CANDIDATE } from './weather/pipeline.ts';
-import { interruptible } from '../src/cli/interrupt.ts';
 
 type Summary = NonNullable<(typeof pipeline)['__output']>;
 
@@ -72,7 +68,7 @@ async function demo(platform: Platform): Promise<number> {
     return outcome.status === 'cancelled' ? 130 : 1;
   }
 
-  const summary = (await decodeShallow(outcome.output, platform.artifacts)) as Summary;
+  const summary = (await decodeOutput(outcome.output, platform.artifacts)) as Summary;
   const { best, candidates, baseline, data, study } = summary;
 
   out(`${c.green('Run succeeded')} in ${duration(took)}: ${c.bold(runId)}`);

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Runs every test: finds *.test.ts under src/ and test/, starts the services the tests need (PostgreSQL),
-// runs them with Node's test runner (through tsx), and fails when a test failed or when no test ran at all.
+// Runs every test: builds dist/ first (incrementally: the CLI tests run the compiled `baton`), finds *.test.ts under
+// src/, test/ and examples/, starts the services the tests need (PostgreSQL, Redis), runs them with Node's test
+// runner (through tsx, with the `baton-source` condition so that `import 'baton'` means src/), and fails when a test
+// failed or when no test ran at all.
 // Usage: npm test [-- FILE_OR_SUBSTRING...]
 //        npm run test:unit [-- FILE_OR_SUBSTRING...]  (--unit: the unit tests only — every *.test.ts under src/, which
 //        by convention need neither PostgreSQL, Redis nor a spawned CLI — with no services started)
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The CLI tests spawn bin/baton.mjs, which runs dist/: build it so that they test the code as it is now (unit
+// tests spawn no CLI).
+if (!unit) {
+  const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
+  if (build.status !== 0) process.exit(1);
+}
+
 const env = { ...process.env, ...(unit ? { BATON_TEST_SKIP_PG: '1', BATON_TEST_SKIP_REDIS: '1' } : {}) };
 let pg;
 if (!env.BATON_TEST_PG_URL && env.BATON_TEST_SKIP_PG !== '1') {
@@ -50,6 +59,7 @@ if (!env.BATON_TEST_REDIS_URL && env.BATON_TEST_SKIP_REDIS !== '1') {
 const tapDir = mkdtempSync(join(tmpdir(), 'baton-tap-'));
 const tapFile = join(tapDir, 'results.tap');
 const args = [
+  '--conditions=baton-source',
   '--import', 'tsx',
   '--test',
   `--test-concurrency=${env.BATON_TEST_CONCURRENCY ?? '2'}`,

@@ -27,7 +27,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'baton-cli-features-redis-'));
   writeFileSync(join(dir, 'package.json'), '{"type": "module"}\n');
   writeFileSync(join(dir, 'stats.csv'), 'origin,ts,avg_delay,flights\nSEA,2024-01-10 00:00:00,1.5,10\nSFO,2024-01-10 00:00:00,2.5,20\nSEA,2024-01-09 00:00:00,9,90\n');
-  const features = pathToFileURL(join(root, 'src/features/index.ts')).href;
+  // The CLI under test runs dist/: definitions import the same compiled feature store.
+  const features = pathToFileURL(join(root, 'dist/public/features.js')).href;
   writeFileSync(
     join(dir, 'features.ts'),
     `import { entity, featureView } from '${features}';

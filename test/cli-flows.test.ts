@@ -14,7 +14,8 @@ import { EXIT_CODES } from '../src/errors.ts';
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/baton.mjs');
 const fixtures = join(root, 'test/fixtures/cli');
-const sdkImport = "'../../../src/sdk/index.ts'";
+// The fixtures import 'baton'; copied out of the repo they import the compiled entry that the CLI under test runs.
+const sdkImport = "from 'baton'";
 const hello = join(root, 'examples/hello/hello.ts');
 
 interface Result {
@@ -64,7 +65,7 @@ class Sandbox {
     writeFileSync(join(this.dir, 'package.json'), '{ "type": "module" }\n');
     for (const name of readdirSync(fixtures)) {
       const text = readFileSync(join(fixtures, name), 'utf8');
-      writeFileSync(join(this.dir, name), text.replaceAll(sdkImport, JSON.stringify(join(root, 'src/sdk/index.ts'))));
+      writeFileSync(join(this.dir, name), text.replaceAll(sdkImport, `from ${JSON.stringify(join(root, 'dist/public/index.js'))}`));
     }
   }
 

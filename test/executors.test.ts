@@ -410,7 +410,8 @@ test('workers run TypeScript when the engine registered tsx through its API (no 
   `;
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // baton-source: the fixture's `import 'baton'` must reach the same src/ modules as the executors imported here.
+  const child = spawn(process.execPath, ['--conditions=baton-source', '--input-type=module', '-e', code], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -79,7 +79,7 @@ test('8 processes logging at once into one SQLite file: no errors, every point s
     const url = `sqlite:${join(dir, 'b.db')}`;
     await (await openMetadataStore(url)).close(); // migrate once up front
     const fixture = join(import.meta.dirname, 'fixtures', 'tracking-writer.ts');
-    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => run(process.execPath, ['--import', 'tsx', fixture, url, String(i), '2000']).then((r) => r.stdout.trim())));
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => run(process.execPath, ['--conditions=baton-source', '--import', 'tsx', fixture, url, String(i), '2000']).then((r) => r.stdout.trim())));
     const store = await openMetadataStore(url);
     try {
       for (const id of ids) {

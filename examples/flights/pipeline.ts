@@ -15,10 +15,9 @@
  * (or `node --import tsx examples/flights/run.ts`, which adds a progress display and a short report).
  */
 import { join } from 'node:path';
-import { validationTask } from '../../src/data/validation/step.ts';
-import { matches, range, rowCount, sql } from '../../src/data/validation/suite.ts';
-import { entity, featureView, saveTrainingSet, type FeatureView } from '../../src/features/index.ts';
-import { dataset, task, workflow, z, type DatasetHandle, type TaskContext } from '../../src/sdk/index.ts';
+import { dataset, task, workflow, z, type DatasetHandle, type TaskContext } from 'baton';
+import { matches, range, rowCount, sql, validationTask } from 'baton/data';
+import { entity, featureView, saveTrainingSet, type FeatureView } from 'baton/features';
 import { flightsParquetPath, flightsSourceId, lit } from './data.ts';
 
 export const FULL_ROWS = 3_000_000;

@@ -10,13 +10,10 @@
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { openPlatform, type Platform, type RunOutcome } from '../../src/composition/index.ts';
-import { c, duration, table } from '../../src/cli/format.ts';
-import { Progress } from '../../src/cli/progress.ts';
-import { messageOf } from '../../src/errors.ts';
-import { decodeShallow } from '../../src/values/codec.ts';
+import { messageOf } from 'baton';
+import { decodeOutput, interruptible, openPlatform, Progress, type Platform, type RunOutcome } from 'baton/platform';
+import { c, duration, table } from '../term.ts';
 import pipeline, { FlightsParams, type FlightsSummary } from './pipeline.ts';
-import { interruptible } from '../../src/cli/interrupt.ts';
 
 const pipelineFile = fileURLToPath(new URL('./pipeline.ts', import.meta.url));
 const show = (p: string): string => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p) || '.');
@@ -71,7 +68,7 @@ async function main(platform: Platform): Promise<number> {
     return outcome.status === 'cancelled' ? 130 : 1;
   }
 
-  const s = (await decodeShallow(outcome.output, platform.artifacts)) as FlightsSummary;
+  const s = (await decodeOutput(outcome.output, platform.artifacts)) as FlightsSummary;
   out(`${c.green('Run succeeded')} in ${duration(took)}: ${c.bold(runId)}`);
   out(cached.length === tasks.length ? c.cyan(`All ${tasks.length} tasks were cached; nothing was recomputed.`) : `${cached.length} of ${tasks.length} tasks were cached${cached.length ? '' : ' (run it again to see the cache at work)'}.`);
   out();

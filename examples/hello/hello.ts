@@ -2,7 +2,7 @@
  * The smallest Baton pipeline: two typed tasks, a fan-out with `map`, a branch with `when`.
  * Run it: npx baton run examples/hello/hello.ts --param name=Ada
  */
-import { map, task, when, workflow, z } from '../../src/sdk/index.ts';
+import { map, task, when, workflow, z } from 'baton';
 
 export const greet = task({
   name: 'hello.greet',

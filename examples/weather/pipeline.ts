@@ -14,7 +14,7 @@
  * Run it: npx baton run examples/weather/pipeline.ts --param seed=7 --param testFraction=0.25 [--param tuneTrials=0]
  * (or `npm run demo`, which runs it with a progress display and a short report); `npx baton study RUN` shows the study.
  */
-import { file, float, map, medianPruner, modelRegistration, task, tpe, tune, workflow, z, type FileHandle, type Ref, type TaskContext } from '../../src/sdk/index.ts';
+import { file, float, map, medianPruner, modelRegistration, task, tpe, tune, workflow, z, type FileHandle, type Ref, type TaskContext } from 'baton';
 import { featureRows, weatherClassifier } from './lib/classifier.ts';
 import { WEATHER_LABELS, holdOutLast, loadWeatherCsv, makeFeatures, splitTrainTest, validateColumns, type Dataset, type FeatureSet, type TrainTestSplit } from './lib/data.ts';
 import { evaluate, majorityClass } from './lib/metrics.ts';

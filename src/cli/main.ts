@@ -4,24 +4,17 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { BatonError, EXIT_CODES, exitCodeOf, messageOf } from '../errors.ts';
-import { openPlatform, type Platform } from '../composition/platform.ts';
-import { loadWorkflowFile } from '../composition/load-workflow.ts';
+import type { Platform } from '../composition/platform.ts';
 import type { PlatformConfig } from '../composition/config.ts';
 import type { ExecutorName } from '../sdk/task.ts';
-import { explainMiss, hitCaveats, type KeyParts } from '../engine/cache-key.ts';
-import type { CodeHash } from '../codehash/index.ts';
-import { decodeShallow } from '../values/codec.ts';
 import type { RunStatus } from '../ports/metadata.ts';
 import { c, duration, stateLabel, table, when } from './format.ts';
 import { nonNegativeInt, parseParams, parsePools, positiveInt } from './params.ts';
-import { Progress } from './progress.ts';
-import { renderRun, runModels } from './show.ts';
 import { datasetCommands } from './commands/datasets.ts';
 import { featureCommands } from './commands/features.ts';
 import { trackingCommands } from './commands/tracking.ts';
 import { studyCommands } from './commands/studies.ts';
 import { modelCommands } from './commands/models.ts';
-import { interruptible } from './interrupt.ts';
 
 interface GlobalOptions {
   store?: string;
@@ -35,7 +28,9 @@ function configFrom(g: GlobalOptions, extra: PlatformConfig = {}): PlatformConfi
   return { ...(g.store ? { store: g.store } : {}), ...(g.artifacts ? { artifacts: g.artifacts } : {}), ...(g.cwd ? { cwd: g.cwd } : {}), ...extra };
 }
 
+// Modules are loaded on use (dynamic imports in the actions), so that `baton --help` starts in a fraction of a second.
 async function withPlatform<T>(g: GlobalOptions, extra: PlatformConfig, fn: (p: Platform) => Promise<T>): Promise<T> {
+  const { openPlatform } = await import('../composition/platform.ts');
   const p = await openPlatform(configFrom(g, extra));
   try {
     return await fn(p);
@@ -49,6 +44,7 @@ const statusExit = (s: RunStatus | string): number => (s === 'succeeded' ? EXIT_
 
 async function printOutcome(p: Platform, runId: string, json: boolean): Promise<number> {
   const run = (await p.store.getRun(runId))!;
+  const { decodeShallow } = await import('../values/codec.ts');
   const value = run.output ? await decodeShallow(run.output, p.artifacts) : undefined;
   if (json) {
     out(JSON.stringify({ runId, status: run.status, output: value, error: run.error }));
@@ -91,6 +87,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (file: string, o: { param: string[]; workflow?: string; executor?: ExecutorName; cpus?: number; gpus?: number; memory?: number; pool: string[]; json?: boolean; quiet?: boolean }) => {
       const params = parseParams(o.param);
       const pools = parsePools(o.pool);
+      const [{ loadWorkflowFile }, { Progress }, { interruptible }] = await Promise.all([import('../composition/load-workflow.ts'), import('./progress.ts'), import('./interrupt.ts')]);
       const { workflow, file: path } = await loadWorkflowFile(file, o.workflow);
       await withPlatform(g(), { ...(o.executor ? { executor: o.executor } : {}), ...(o.cpus ? { cpus: o.cpus } : {}), ...(o.gpus !== undefined ? { gpus: o.gpus } : {}), ...(o.memory ? { memoryMB: o.memory } : {}), pools }, async (p) => {
         const { runId, graph } = await p.startRun(workflow, params, { file: path });
@@ -132,6 +129,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const runId = await p.resolveRunId(id);
         const run = (await p.store.getRun(runId))!;
         const [nodes, attempts] = await Promise.all([p.store.getNodes(runId), p.store.getAttempts(runId)]);
+        const { renderRun, runModels } = await import('./show.ts');
         const models = await runModels(p.store, runId, nodes);
         if (o.json) return out(JSON.stringify({ run, nodes, attempts, models }, null, 2));
         const driver = await p.driver(run);
@@ -182,6 +180,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const runId = await p.resolveRunId(id);
         const run = (await p.store.getRun(runId))!;
         if (run.status === 'succeeded') throw new BatonError('conflict', `Run ${runId} already succeeded; there is nothing to resume. Start a new run with \`baton run\`.`);
+        const [{ Progress }, { interruptible }] = await Promise.all([import('./progress.ts'), import('./interrupt.ts')]);
         const progress = new Progress(runId, run.workflow, { quiet: !!(o.json || o.quiet), verb: 'resumed' });
         const sig = interruptible();
         try {
@@ -213,6 +212,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<task>', 'node id, e.g. train or train[3]')
     .action(async (id: string, nodeId: string) => {
       await withPlatform(g(), {}, async (p) => {
+        const { decodeShallow } = await import('../values/codec.ts');
         const r = await p.replay(id, nodeId, {
           log: (stream, text) => (stream === 'stderr' ? process.stderr : process.stdout).write(text),
           onStart: (what) => process.stderr.write(c.gray(`replaying ${what.nodeId} (task ${what.task}) of run ${what.runId} with its recorded input ${what.inputHash.slice(0, 12)}…\n`)),
@@ -231,22 +231,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<task>', 'node id')
     .action(async (id: string, nodeId: string) => {
       await withPlatform(g(), {}, async (p) => {
-        const runId = await p.resolveRunId(id);
-        const node = await p.store.getNode(runId, nodeId);
-        if (!node) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
-        if (node.cachedFrom) return out(`${c.cyan('hit')}: "${nodeId}" reused the output of ${node.cachedFrom} (key ${node.cacheKey?.slice(0, 16)}).${hitCaveats(node.cacheParts as KeyParts | undefined)}`);
-        if (!node.cacheKey) return out(node.input ? `"${nodeId}" ran with caching disabled (cache: false).` : `"${nodeId}" has not been evaluated yet, so it has no cache key.`);
-        const entries = (await p.store.recentCacheEntries(node.spec.task!, 50)).filter((e) => !(e.runId === runId && e.nodeId === nodeId) && e.key !== node.cacheKey);
-        out(`${c.yellow('miss')}: "${nodeId}" (task ${node.spec.task}) had key ${node.cacheKey.slice(0, 16)}, which was not in the cache.`);
-        if (entries.length === 0) return out(`No earlier result of task ${node.spec.task} is cached: this was its first run (or the cache was cleared).`);
-        const parts = node.cacheParts as KeyParts;
-        const hashes = [parts, ...entries.map((e) => e.parts as KeyParts)].flatMap((k) => ('hash' in k.code ? [k.code.hash] : []));
-        const code = await p.store.getCode([...new Set(hashes)]);
-        const lookup = (h: string) => code.get(h) as CodeHash['parts'] | undefined;
-        const ranked = entries.map((e) => ({ e, why: explainMiss(e.parts as KeyParts, parts, lookup) })).sort((a, b) => a.why.length - b.why.length || b.e.createdAt - a.e.createdAt);
-        const best = ranked[0]!;
-        out(`Closest cached result: ${best.e.runId}/${best.e.nodeId} (${when(best.e.createdAt)}). What changed since:`);
-        for (const line of best.why) out(`  - ${line}`);
+        const x = await p.explainCache(id, nodeId);
+        if (x.kind === 'hit') return out(`${c.cyan('hit')}: "${nodeId}" reused the output of ${x.from} (key ${x.key?.slice(0, 16)}).${x.caveats}`);
+        if (x.kind === 'uncached') return out(x.reason === 'disabled' ? `"${nodeId}" ran with caching disabled (cache: false).` : `"${nodeId}" has not been evaluated yet, so it has no cache key.`);
+        out(`${c.yellow('miss')}: "${nodeId}" (task ${x.task}) had key ${x.key.slice(0, 16)}, which was not in the cache.`);
+        if (!x.closest) return out(`No earlier result of task ${x.task} is cached: this was its first run (or the cache was cleared).`);
+        out(`Closest cached result: ${x.closest.runId}/${x.closest.nodeId} (${when(x.closest.createdAt)}). What changed since:`);
+        for (const line of x.closest.changes) out(`  - ${line}`);
       });
     });
 

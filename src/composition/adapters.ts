@@ -6,15 +6,15 @@ import type { ArtifactStore } from '../ports/artifacts.ts';
 import type { MetadataStore } from '../ports/metadata.ts';
 import type { OnlineStore } from '../ports/online.ts';
 import { LocalArtifactStore } from '../stores/artifacts/local/store.ts';
-import { openPostgresDriver } from '../stores/metadata/postgres/driver.ts';
 import { openSqliteDriver } from '../stores/metadata/sqlite/driver.ts';
 import { SqlMetadataStore } from '../stores/metadata/sql/store.ts';
-import { RedisOnlineStore } from '../stores/online/redis/store.ts';
 import { SqliteOnlineStore } from '../stores/online/sqlite/store.ts';
 
 export async function openMetadataStore(url: string): Promise<MetadataStore> {
   let store: MetadataStore;
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    // pg and ioredis load only when a URL asks for them.
+    const { openPostgresDriver } = await import('../stores/metadata/postgres/driver.ts');
     store = new SqlMetadataStore(openPostgresDriver(url));
   } else if (url.startsWith('sqlite:')) {
     const [path, query] = url.slice('sqlite:'.length).split('?');
@@ -45,7 +45,7 @@ export function openArtifactStore(url: string): ArtifactStore {
  * becomes a SQLite file named after a URL.
  */
 export async function openOnlineStore(url: string): Promise<OnlineStore> {
-  if (/^rediss?:\/\//i.test(url)) return RedisOnlineStore.open({ url });
+  if (/^rediss?:\/\//i.test(url)) return (await import('../stores/online/redis/store.ts')).RedisOnlineStore.open({ url });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
     throw new BatonError('usage', `Unknown online store URL "${url}". Use redis://HOST:PORT/DB (Redis) or a file path / sqlite:PATH (embedded SQLite, the default .baton/online.db).`);
   }

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BatonError, messageOf } from '../errors.ts';
 import { isWorkflow, type Workflow } from '../sdk/workflow.ts';
+import { importUserModule } from '../runtime/user-module.ts';
 
 export async function loadWorkflowFile(file: string, name?: string): Promise<{ workflow: Workflow; file: string }> {
   const path = resolve(file);
@@ -15,7 +16,7 @@ export async function loadWorkflowFile(file: string, name?: string): Promise<{ w
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = (await importUserModule(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
     if (err instanceof BatonError) throw new BatonError(err.code, `Workflow file ${file}: ${err.message}`, { cause: err });
     const msg = messageOf(err).split('\n').slice(0, 6).join('\n');

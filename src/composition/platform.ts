@@ -13,18 +13,16 @@ import type { MetadataStore, NodeRecord, RunRecord, StoredValue } from '../ports
 import { DatasetService } from '../data/datasets/service.ts';
 import { ModelRegistry } from '../registry/service.ts';
 import { Tracking, type TrackingOptions } from '../tracking/client.ts';
-import { InlineExecutor } from '../executors/inline/executor.ts';
-import { RunDriver, type RunnerEvent, type RunOutcome } from '../engine/runner.ts';
-import { validateGraph } from '../engine/validate.ts';
+import type { RunnerEvent, RunOutcome } from '../engine/runner.ts';
 import type { OfflineEngine } from '../ports/offline.ts';
 import { lazyOfflineEngine } from '../stores/offline/duckdb/lazy.ts';
 import type { BuiltGraph } from '../sdk/build.ts';
+import type { KeyParts } from '../engine/cache-key.ts';
+import type { CodeHash } from '../codehash/index.ts';
 import type { Workflow } from '../sdk/workflow.ts';
 import type { ExecutorName } from '../sdk/task.ts';
 import { openArtifactStore, openMetadataStore } from './adapters.ts';
 import { resolveConfig, type PlatformConfig, type ResolvedConfig } from './config.ts';
-import { loadWorkflowFile } from './load-workflow.ts';
-import { snapshotCode } from './snapshot.ts';
 import { pathFingerprints, resolveParamRefs } from './run-inputs.ts';
 
 export interface RunOptions {
@@ -91,7 +89,10 @@ export class Platform {
     let ex = this.executors.get(name);
     if (ex) return ex;
     const root = this.config.artifacts.slice('file:'.length);
-    if (name === 'inline') ex = new InlineExecutor(this.artifacts, this.offline);
+    if (name === 'inline') {
+      const { InlineExecutor } = await import('../executors/inline/executor.ts');
+      ex = new InlineExecutor(this.artifacts, this.offline);
+    }
     else if (name === 'threads') {
       const { ThreadExecutor } = await import('../executors/threads/executor.ts');
       ex = new ThreadExecutor({ artifactsRoot: root, workers: this.config.workers });
@@ -119,11 +120,13 @@ export class Platform {
   async startRun(workflow: Workflow, params: unknown, options: RunOptions = {}): Promise<{ runId: string; graph: BuiltGraph }> {
     const { params: parsed, graph } = workflow.build(await resolveParamRefs(params, this));
     const pools = { ...workflow.pools, ...this.config.pools };
+    // The engine's modules load on first use, so that reading commands (`baton runs`) start fast.
+    const { validateGraph } = await import('../engine/validate.ts');
     validateGraph(workflow.name, graph.nodes, graph.tasks, this.capacity(), pools);
     const now = this.clock.now();
     const runId = newRunId(now);
     const file = options.file ?? workflow.location?.file ?? '';
-    const snap = file ? await snapshotCode(file, this.artifacts) : undefined;
+    const snap = file ? await (await import('./snapshot.ts')).snapshotCode(file, this.artifacts) : undefined;
     const nodes: NodeRecord[] = graph.nodes.map((spec, seq) => ({ runId, id: spec.id, seq, spec, state: 'pending', attempts: 0, retryBase: 0 }));
     await this.store.apply([
       {
@@ -176,6 +179,7 @@ export class Platform {
       ]);
       throw err;
     }
+    const { RunDriver } = await import('../engine/runner.ts');
     const driver = new RunDriver(runId, {
       store: this.store,
       artifacts: this.artifacts,
@@ -231,7 +235,7 @@ export class Platform {
     if ((await this.driver(run)) === 'alive') {
       throw new BatonError('conflict', `Run ${runId} is still being driven by engine ${run.owner}. Wait for it, or stop it with \`baton cancel ${runId}\`.`);
     }
-    const workflow = options.workflow ?? (await loadWorkflowFile(run.file, run.workflow)).workflow;
+    const workflow = options.workflow ?? (await (await import('./load-workflow.ts')).loadWorkflowFile(run.file, run.workflow)).workflow;
     const { graph } = workflow.build(run.params);
     const nodes = await this.store.getNodes(runId);
     const stored = new Set(nodes.map((n) => n.id));
@@ -270,6 +274,7 @@ export class Platform {
     if (node.spec.kind !== 'task') throw new BatonError('usage', `"${nodeId}" is a ${node.spec.kind} node, not a task; replay one of its tasks instead.`);
     if (!node.input) throw new BatonError('conflict', `Task "${nodeId}" of run ${runId} never got its input (it did not start), so there is nothing to replay.`);
     const task = node.spec.task!;
+    const [{ loadWorkflowFile }, { InlineExecutor }] = await Promise.all([import('./load-workflow.ts'), import('../executors/inline/executor.ts')]);
     await loadWorkflowFile(run.file, run.workflow);
     if (!lookupTask(task)) throw new BatonError('workflow_load', `Task "${task}" is no longer defined in ${run.file}.`);
     const executor = new InlineExecutor(this.artifacts, this.offline);
@@ -281,6 +286,34 @@ export class Platform {
       );
     });
     return { runId, nodeId, task, result, ...(node.output ? { recorded: node.output } : {}) };
+  }
+
+  /**
+   * Why a task of a run missed the cache — which part of its key changed since the closest cached result of the
+   * same task (code, input, environment, paths) — or where a hit came from, with what the key did not check.
+   */
+  async explainCache(idOrPrefix: string, nodeId: string): Promise<
+    | { kind: 'hit'; from: string; key?: string; caveats: string }
+    | { kind: 'uncached'; reason: 'disabled' | 'not_evaluated' }
+    | { kind: 'miss'; task: string; key: string; closest?: { runId: string; nodeId: string; createdAt: number; changes: string[] } }
+  > {
+    const runId = await this.resolveRunId(idOrPrefix);
+    const node = await this.store.getNode(runId, nodeId);
+    if (!node) throw new BatonError('not_found', `Run ${runId} has no task "${nodeId}". See its nodes with \`baton show ${runId}\`.`);
+    const { explainMiss, hitCaveats } = await import('../engine/cache-key.ts');
+    if (node.cachedFrom) return { kind: 'hit', from: node.cachedFrom, ...(node.cacheKey ? { key: node.cacheKey } : {}), caveats: hitCaveats(node.cacheParts as KeyParts | undefined) };
+    if (!node.cacheKey) return { kind: 'uncached', reason: node.input ? 'disabled' : 'not_evaluated' };
+    const task = node.spec.task!;
+    const entries = (await this.store.recentCacheEntries(task, 50)).filter((e) => !(e.runId === runId && e.nodeId === nodeId) && e.key !== node.cacheKey);
+    if (entries.length === 0) return { kind: 'miss', task, key: node.cacheKey };
+    const parts = node.cacheParts as KeyParts;
+    const hashes = [parts, ...entries.map((e) => e.parts as KeyParts)].flatMap((k) => ('hash' in k.code ? [k.code.hash] : []));
+    const code = await this.store.getCode([...new Set(hashes)]);
+    const lookup = (h: string) => code.get(h) as CodeHash['parts'] | undefined;
+    // The closest entry is the one with the fewest changes (the newest among equals).
+    const ranked = entries.map((e) => ({ e, why: explainMiss(e.parts as KeyParts, parts, lookup) })).sort((a, b) => a.why.length - b.why.length || b.e.createdAt - a.e.createdAt);
+    const best = ranked[0]!;
+    return { kind: 'miss', task, key: node.cacheKey, closest: { runId: best.e.runId, nodeId: best.e.nodeId, createdAt: best.e.createdAt, changes: best.why } };
   }
 
   /**

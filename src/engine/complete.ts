@@ -66,12 +66,16 @@ function codeHashOf(s: DriverState, nodeId: string, d: Dispatch | undefined): st
 
 /** Cancels every node of the run that is neither done nor running on our executors (those are asked to stop). */
 export function cancelRest(s: DriverState, now: number, muts: Mutation[]): void {
+  const released: { nodeId: string; attempt: number }[] = [];
   for (const n of s.machine.nodes.values()) {
     if (TERMINAL.has(n.phase) || n.phase === 'dispatched') continue;
-    const from = s.preclaimed.has(n.spec.id) ? 'running' : storedState(n.phase);
+    const ahead = s.preclaimed.get(n.spec.id);
+    if (ahead !== undefined) released.push({ nodeId: n.spec.id, attempt: ahead });
+    const from = ahead !== undefined ? 'running' : storedState(n.phase);
     s.preclaimed.delete(n.spec.id);
     s.machine.cancel(n.spec.id);
     muts.push({ type: 'setState', runId: s.runId, nodeId: n.spec.id, from: [from, 'pending', 'retrying'], state: 'cancelled', at: now, error: 'cancelled' });
   }
+  if (released.length) muts.push({ type: 'releaseAttempts', runId: s.runId, attempts: released, at: now, reason: 'claimed ahead; the run was cancelled before it started' });
   muts.push({ type: 'events', events: [{ runId: s.runId, at: now, type: 'run_cancel_requested' }] });
 }

@@ -182,6 +182,7 @@ async function lookupCache(s: DriverState, items: ToLookup[], now: number, muts:
  */
 export function dispatchReady(s: DriverState, now: number, step: StepWrites, events: StepEvent[], start: (nodeId: string, attempt: number) => void): boolean {
   let progressed = false;
+  const startedAhead: { nodeId: string; attempt: number }[] = [];
   for (const id of s.machine.pickDispatch(now)) {
     progressed = true;
     const n = s.machine.get(id);
@@ -189,6 +190,7 @@ export function dispatchReady(s: DriverState, now: number, step: StepWrites, eve
     if (pre !== undefined) {
       s.preclaimed.delete(id);
       s.machine.claimed(id, pre);
+      startedAhead.push({ nodeId: id, attempt: pre });
       start(id, pre);
       continue;
     }
@@ -208,14 +210,17 @@ export function dispatchReady(s: DriverState, now: number, step: StepWrites, eve
       const attempt = s.machine.get(id).attempts + 1;
       step.claims.push({ idx: step.muts.length, nodeId: id, attempt, started: false, ahead: true });
       s.preclaimed.set(id, attempt);
-      step.muts.push(claimOf(s, id, attempt, now));
+      step.muts.push(claimOf(s, id, attempt, now, true));
     }
   }
+  // A claim made ahead is recorded `claimed` until it starts, so one its engine never started (it died first) is
+  // shown as released, not as a lost attempt. This write rides on the step's commit.
+  if (startedAhead.length) step.muts.push({ type: 'startAttempts', runId: s.runId, attempts: startedAhead, at: now });
   return progressed;
 }
 
 /** The claim of attempt `attempt` of a ready node, with the input and cache key it will run with. */
-function claimOf(s: DriverState, id: string, attempt: number, now: number): Mutation {
+function claimOf(s: DriverState, id: string, attempt: number, now: number, ahead = false): Mutation {
   const n = s.machine.get(id);
   const d = s.dispatches.get(id)!;
   return {
@@ -233,5 +238,6 @@ function claimOf(s: DriverState, id: string, attempt: number, now: number): Muta
     input: d.input,
     ...(d.key ? { key: d.key, parts: d.parts } : {}),
     executor: d.executor,
+    ...(ahead ? { ahead: true } : {}),
   };
 }

@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BatonError, messageOf } from '../errors.ts';
 import type { FeatureView } from './definitions.ts';
+import { importUserModule } from '../runtime/user-module.ts';
 
 export function isFeatureView(value: unknown): value is FeatureView {
   const v = value as FeatureView | null;
@@ -26,7 +27,7 @@ export async function loadFeatureViews(file: string): Promise<FeatureView[]> {
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = (await importUserModule(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
     if (err instanceof BatonError) throw new BatonError(err.code, `Feature definitions file ${file}: ${err.message}`, { cause: err });
     const msg = messageOf(err).split('\n').slice(0, 6).join('\n');

@@ -98,3 +98,21 @@ test('onnx: clear errors', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('without onnxruntime-node installed, loading an ONNX model is a BatonError naming the install command', async () => {
+  const { spawnSync } = await import('node:child_process');
+  // A resolve hook makes onnxruntime-node unresolvable in the child, exactly as when it is not installed.
+  const hook = `export async function resolve(s, c, next) { if (s === 'onnxruntime-node') { const e = new Error("Cannot find package 'onnxruntime-node' imported from " + c.parentURL); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }`;
+  const code = `
+    import { register } from 'node:module';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+    const { loadOnnxModel } = await import(${JSON.stringify(new URL('./onnx-flavor.ts', import.meta.url).href)});
+    try { await loadOnnxModel(${JSON.stringify(LINEAR)}); console.log('loaded'); }
+    catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  const err = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { name?: string; code?: string; message?: string };
+  assert.equal(err.name, 'BatonError', r.stderr);
+  assert.equal(err.code, 'data_invalid');
+  assert.match(err.message!, /onnxruntime-node.*not installed.*ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node/);
+});

@@ -1,7 +1,8 @@
 /**
  * The 'onnx' flavor: models exported to ONNX (e.g. trained in Python with sklearn/torch and converted), run with
  * onnxruntime-node on the CPU. onnxruntime-node is imported dynamically the first time an ONNX model is loaded,
- * so nothing else pays for it. Models are never downloaded: they come from a local file, bytes or a saved model.
+ * so nothing else pays for it. It is an optional peer dependency: without it, loading an ONNX model fails with a
+ * BatonError naming the install command. Models are never downloaded: they come from a local file, bytes or a saved model.
  *
  *   const model = await loadOnnxModel('linear.onnx', { features: ['a', 'b', 'c'] });
  *   await model.predict([{ a: 1, b: 2, c: 3 }]);                 // rows -> tensor [N, 3] in feature order
@@ -34,13 +35,23 @@ import {
 type Ort = typeof OrtTypes;
 let ortPromise: Promise<Ort> | undefined;
 
-/** Loads onnxruntime-node once, on first use. */
+/**
+ * Loads onnxruntime-node once, on first use.
+ * @internal Not in the published types: onnxruntime-node is optional, so no public declaration may name its types.
+ */
 export function onnxRuntime(): Promise<Ort> {
   ortPromise ??= import('onnxruntime-node').then(
     (m) => ((m as unknown as { default?: Ort }).default ?? m) as Ort,
     (cause: unknown) => {
       ortPromise = undefined;
-      throw modelError(`cannot load onnxruntime-node (needed for ONNX models): ${(cause as Error).message}`, { cause });
+      // An optional peer dependency of Baton: only ONNX models need it, and its install downloads ~300 MB.
+      const missing = (cause as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && /onnxruntime-node/.test((cause as Error).message);
+      throw modelError(
+        missing
+          ? 'ONNX models need the onnxruntime-node package, which is not installed (it is an optional peer dependency of Baton). Install it in your project: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node'
+          : `cannot load onnxruntime-node (needed for ONNX models): ${(cause as Error).message}. Reinstall it: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`,
+        { cause },
+      );
     },
   );
   return ortPromise;
@@ -52,7 +63,8 @@ export interface OnnxLoadOptions {
   /** Row columns feeding each input, in tensor order (see the file comment). Stored as metadata.features. */
   features?: FeatureMap;
   metadata?: Record<string, unknown>;
-  sessionOptions?: OrtTypes.InferenceSession.SessionOptions;
+  /** onnxruntime-node's `InferenceSession.SessionOptions` (typed loosely: onnxruntime-node is an optional peer). */
+  sessionOptions?: Record<string, unknown>;
 }
 
 export const ONNX_FILE = 'model.onnx';
@@ -75,8 +87,10 @@ export class OnnxModel implements Model {
   readonly signature: ModelSignature;
   private readonly features: Record<string, readonly string[]>;
 
+  /** @internal Made by loadOnnxModel. */
   constructor(
     private readonly ort: Ort,
+    /** @internal The onnxruntime-node session. */
     readonly session: OrtTypes.InferenceSession,
     /** The ONNX file's bytes (written by saveModel). */
     readonly bytes: Uint8Array,
@@ -280,7 +294,7 @@ export async function loadOnnxModel(source: string | Uint8Array, options: OnnxLo
   const ort = await onnxRuntime();
   let session: OrtTypes.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, options.sessionOptions ?? {});
+    session = await ort.InferenceSession.create(bytes, (options.sessionOptions ?? {}) as OrtTypes.InferenceSession.SessionOptions);
   } catch (cause) {
     throw modelError(`${label} is not a valid ONNX model: ${(cause as Error).message.trim()}`, { cause });
   }

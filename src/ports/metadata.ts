@@ -22,7 +22,11 @@ export type NodeState =
   | 'skipped'
   | 'upstream_failed'
   | 'cancelled';
-export type AttemptState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
+/**
+ * `claimed`: claimed ahead of free capacity, not started yet; `released`: such a claim that never started (its engine
+ * stopped, or the run was cancelled first) — not a real attempt; `lost`: started by an engine that stopped.
+ */
+export type AttemptState = 'claimed' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost' | 'released';
 
 /** A value as stored: inline encoded JSON, or the sha256 of an artifact holding it; `hash` identifies the value. */
 export interface StoredValue {
@@ -221,7 +225,13 @@ export type Mutation =
       input?: StoredValue;
       key?: string;
       parts?: unknown;
+      /** Claimed ahead of free capacity: the attempt is recorded `claimed` until `startAttempts` says it started. */
+      ahead?: boolean;
     }
+  /** Attempts claimed ahead that started now (`claimed` → `running`). */
+  | { type: 'startAttempts'; runId: string; attempts: { nodeId: string; attempt: number }[]; at: number }
+  /** Attempts claimed ahead that will never start (the run was cancelled): `claimed` → `released`. */
+  | { type: 'releaseAttempts'; runId: string; attempts: { nodeId: string; attempt: number }[]; at: number; reason: string }
   /** Ends attempt `attempt` if it still holds the node (fencing): sets the node's state and output. */
   | {
       type: 'finish';

@@ -40,7 +40,7 @@ export function driveWithEngines<T = { status: string; engine: string }>(storeUr
   return Promise.all(
     Array.from({ length: n }, () =>
       new Promise<T>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', driver, storeUrl, artifacts, runId, barrier, String(n)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', driver, storeUrl, artifacts, runId, barrier, String(n)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -5,8 +5,7 @@
  * ctx.models.register), it loads back with loadModel in any process that imports this module: importing it defines
  * the kind's loader.
  */
-import { defineJsModel, jsModel, type JsModel, type JsPredictor } from '../../../src/models/js-flavor.ts';
-import type { Row } from '../../../src/models/model.ts';
+import { defineJsModel, jsModel, type JsModel, type JsPredictor, type Row } from 'baton/models';
 import { predict, type SerializedModel } from './models.ts';
 
 export const CLASSIFIER_KIND = 'weather-classifier';

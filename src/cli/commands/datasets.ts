@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import type { Platform } from '../../composition/platform.ts';
 import type { DatasetDetails } from '../../data/datasets/service.ts';
-import { formatDiff, type ColumnProfile } from '../../data/profiling/index.ts';
+import type { ColumnProfile } from '../../data/profiling/index.ts';
 import type { AttemptRef } from '../../ports/metadata.ts';
 import { c, table, when } from '../format.ts';
 
@@ -122,6 +122,7 @@ export function datasetCommands(program: Command, withPlatform: WithPlatform): v
         // `diff sales@1 2` compares two versions of one dataset.
         const second = a.includes('@') && /^([1-9][0-9]*|latest)$/.test(b) ? `${a.slice(0, a.lastIndexOf('@'))}@${b}` : b;
         const diff = await p.datasets.diff(a, second);
+        const { formatDiff } = await import('../../data/profiling/diff.ts');
         out(o.json ? JSON.stringify(diff, null, 2) : formatDiff(diff));
       });
     });

@@ -11,12 +11,11 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Option, type Command } from 'commander';
-import { openOnlineStore } from '../../composition/adapters.ts';
 import type { Platform } from '../../composition/platform.ts';
 import { BatonError } from '../../errors.ts';
 import type { FeatureView } from '../../features/definitions.ts';
-import { loadFeatureViews } from '../../features/load-views.ts';
-import { getOnlineFeatures, materialize, ONLINE_PATH, startFeatureServer, type MaterializeResult } from '../../features/online/index.ts';
+import type { MaterializeResult } from '../../features/online/index.ts';
+import { ONLINE_PATH } from '../../features/online/path.ts';
 import type { OnlineStore } from '../../ports/online.ts';
 import { c, table, when } from '../format.ts';
 
@@ -42,6 +41,8 @@ function defsFile(p: Platform, o: Common): string {
 
 /** Loads the views and opens the online store (--online, else the platform's: BATON_ONLINE or .baton/online.db); closes it when `fn` ends. */
 async function withFeatures(p: Platform, o: Common, fn: (views: FeatureView[], online: OnlineStore) => Promise<void>): Promise<void> {
+  // Loaded on use, so that the rest of the CLI starts without the feature store's modules.
+  const [{ loadFeatureViews }, { openOnlineStore }] = await Promise.all([import('../../features/load-views.ts'), import('../../composition/adapters.ts')]);
   const views = await loadFeatureViews(defsFile(p, o));
   const online = await openOnlineStore(o.online || p.config.online);
   try {
@@ -139,6 +140,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
     .action(async (names: string[], o: Common & { full?: boolean }) => {
       await withPlatform((p) =>
         withFeatures(p, o, async (views, online) => {
+          const { materialize } = await import('../../features/online/materialize.ts');
           const engine = await p.offline();
           for (const view of pick(views, names)) {
             const r = await materialize(engine, online, view, { full: o.full === true });
@@ -158,6 +160,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
         withFeatures(p, o, async (views, online) => {
           const [view] = pick(views, [name]);
           const wanted = o.features ? o.features.split(',').map((f) => f.trim()).filter(Boolean) : Object.keys(view!.features);
+          const { getOnlineFeatures } = await import('../../features/online/serve.ts');
           const result = await getOnlineFeatures(online, { views, features: wanted.map((f) => `${view!.name}:${f}`), entityRows: keys.map((k) => entityRow(view!, k)) });
           if (o.json) return out(JSON.stringify(result, null, 2));
           const shown = (value: unknown, status: string | undefined): string => (status === 'present' ? (value === null ? c.gray('null') : String(value)) : c.gray(status ?? ''));
@@ -176,6 +179,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
     .action(async (o: Common & { port: number; host: string }) => {
       await withPlatform((p) =>
         withFeatures(p, o, async (views, online) => {
+          const { startFeatureServer } = await import('../../features/online/http.ts');
           const server = await startFeatureServer({ online, views, port: o.port, host: o.host }).catch((err: unknown) => {
             const code = (err as { code?: string }).code;
             if (code === 'EADDRINUSE') throw new BatonError('usage', `Port ${o.port} on ${o.host} is in use. Pick another with --port N (0 picks a free one).`, { cause: err });

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Platform } from '../../composition/platform.ts';
 import { BatonError } from '../../errors.ts';
-import { readStudy, type StudyView, type TrialRow } from '../../studies/read.ts';
+import type { StudyView, TrialRow } from '../../studies/read.ts';
 import { c, duration, stateLabel, table } from '../format.ts';
 import { positiveInt } from '../params.ts';
 
@@ -86,6 +86,7 @@ export function studyCommands(program: Command, withPlatform: WithPlatform): voi
       if (o.sort !== 'number' && o.sort !== 'value') throw new BatonError('usage', `--sort ${o.sort}: sort trials by "number" or "value".`);
       await withPlatform(async (p) => {
         const runId = await p.resolveRunId(id);
+        const { readStudy } = await import('../../studies/read.ts');
         const view = await readStudy(p.store, p.artifacts, runId, studyId);
         if (o.json) return out(JSON.stringify(view, null, 2));
         out(renderStudy(view, { sort: o.sort === 'value' ? 'value' : 'number', ...(o.limit !== undefined ? { limit: o.limit } : {}), ...(o.history ? { history: true } : {}) }));

@@ -20,6 +20,7 @@ import type { Executor } from '../../ports/executor.ts';
 import { guardProcess } from '../command/guardian.ts';
 import { WorkerPool, type WorkerEvents, type WorkerHandle } from '../threads/pool.ts';
 import type { FromWorker, WorkerConfig } from '../threads/protocol.ts';
+import { fromSource, siblingModule } from '../../runtime/user-module.ts';
 import { MarkerSplitter } from './markers.ts';
 
 export interface ProcessExecutorOptions {
@@ -74,6 +75,8 @@ export function workerExecArgv(parent: string[] = process.execArgv): string[] {
     if (!drop) out.push(...parent.slice(i, i + 1 + consumed));
     i += consumed;
   }
+  // From dist/ the worker is JavaScript: its runtime registers tsx itself if a task module is TypeScript.
+  if (!fromSource) return out;
   let tsx: string;
   try {
     tsx = import.meta.resolve('tsx');
@@ -110,7 +113,7 @@ export class ProcessExecutor extends WorkerPool implements Executor {
 
   protected spawn(events: WorkerEvents): WorkerHandle {
     this.execArgv ??= workerExecArgv();
-    const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [JSON.stringify(this.config)], {
+    const child = fork(fileURLToPath(siblingModule(import.meta.url, 'worker')), [JSON.stringify(this.config)], {
       execArgv: this.execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -13,14 +13,14 @@
  * Output: console.log and process.stdout/stderr writes in the task are captured and delivered before the result.
  * Native code writing straight to file descriptors 1/2 writes to the engine's own terminal (threads share them).
  *
- * TypeScript: Node 20 does not apply `--import` hooks (tsx) to worker threads, so each thread registers tsx itself
- * before importing its entry point; this works whether the engine was started with `node --import tsx`, the tsx CLI
- * or tsx's register() API.
+ * TypeScript: Node 20 does not apply `--import` hooks (tsx) to worker threads, so a thread registers tsx itself:
+ * before its entry point when Baton runs from source, or on its first TypeScript task module (runtime/user-module.ts).
  */
 import { Worker } from 'node:worker_threads';
 import type { Executor } from '../../ports/executor.ts';
 import { WorkerPool, type WorkerEvents, type WorkerHandle } from './pool.ts';
 import type { FromWorker, WorkerConfig } from './protocol.ts';
+import { fromSource, siblingModule } from '../../runtime/user-module.ts';
 
 export interface ThreadExecutorOptions {
   /** Folder of the LocalArtifactStore the engine uses; each worker opens its own store on it. */
@@ -35,10 +35,15 @@ export interface ThreadExecutorOptions {
 
 let bootstrapCode: string | undefined;
 
-/** Code the Worker is started with: register tsx in the thread (ESM and CommonJS hooks), then import the entry. */
+/**
+ * Code the Worker is started with. From dist/: import the compiled entry (the runtime registers tsx itself if a
+ * task module is TypeScript). From source: register tsx in the thread (ESM and CommonJS hooks), then import the
+ * TypeScript entry.
+ */
 function bootstrap(): string {
   if (bootstrapCode) return bootstrapCode;
-  const entry = new URL('./worker.ts', import.meta.url).href;
+  const entry = siblingModule(import.meta.url, 'worker').href;
+  if (!fromSource) return (bootstrapCode = `import(${JSON.stringify(entry)});`);
   let esm: string, cjs: string;
   try {
     esm = import.meta.resolve('tsx/esm/api');

@@ -9,6 +9,7 @@
  */
 import type { AttemptRequest, AttemptResult } from '../../ports/executor.ts';
 import { executeAttempt } from '../../runtime/execute.ts';
+import { importUserModule } from '../../runtime/user-module.ts';
 import { lookupTask } from '../../sdk/registry.ts';
 import { LocalArtifactStore } from '../../stores/artifacts/local/store.ts';
 import { lazyOfflineEngine } from '../../stores/offline/duckdb/lazy.ts';
@@ -81,7 +82,7 @@ export function startRuntime(options: RuntimeOptions): { handle: (message: ToWor
     for (const m of modules) {
       let p = imported.get(m);
       if (!p) {
-        p = import(specifier(m));
+        p = importUserModule(specifier(m));
         imported.set(m, p);
         // A failed import is not cached, so that a fixed file can be retried by the next attempt.
         p.catch(() => imported.delete(m));

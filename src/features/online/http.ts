@@ -13,8 +13,10 @@ import { createHttpServer, type HttpServerOptions } from '../../http/index.ts';
 import type { OnlineStore } from '../../ports/online.ts';
 import type { FeatureView } from '../definitions.ts';
 import { getOnlineFeatures } from './serve.ts';
+import { ONLINE_PATH } from './path.ts';
 
-export const ONLINE_PATH = '/features/online';
+export { ONLINE_PATH };
+
 const EXAMPLE = '{"features": ["view:feature"], "entities": [{"key": "value"}]}';
 
 export interface FeatureServerOptions {

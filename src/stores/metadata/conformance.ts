@@ -130,6 +130,21 @@ export function metadataConformance(name: string, setup: () => Promise<Conforman
       assert.equal(at[1]?.peakRssMb, 12);
     }));
 
+  test(`[${name}] a claim made ahead is recorded claimed; started it runs; taken over unstarted it is released, not lost`, () =>
+    withStore(async ({ store }) => {
+      const id = rid();
+      await store.apply([{ type: 'insertRun', run: runRecord(id) }, { type: 'insertNodes', nodes: nodes(id, ['a', 'b', 'c']) }]);
+      await store.apply([claim(id, 'a', 1, 'e1', { ahead: true }), claim(id, 'b', 1, 'e1', { ahead: true }), claim(id, 'c', 1, 'e1', { ahead: true })]);
+      assert.deepEqual((await store.getAttempts(id)).map((x) => [x.nodeId, x.state]), [['a', 'claimed'], ['b', 'claimed'], ['c', 'claimed']]);
+      await store.apply([{ type: 'startAttempts', runId: id, attempts: [{ nodeId: 'a', attempt: 1 }], at: 7_000 }]);
+      await store.apply([{ type: 'releaseAttempts', runId: id, attempts: [{ nodeId: 'c', attempt: 1 }], at: 7_500, reason: 'cancelled' }]);
+      // e1 dies; e2 takes both over: the started one was lost, the one never started was only released.
+      await store.apply([claim(id, 'a', 2, 'e2', { now: 20_000, leaseUntil: 50_000 }), claim(id, 'b', 2, 'e2', { now: 20_000, leaseUntil: 50_000 })]);
+      const at = await store.getAttempts(id);
+      assert.deepEqual(at.map((x) => [x.nodeId, x.attempt, x.state]), [['a', 1, 'lost'], ['a', 2, 'running'], ['b', 1, 'released'], ['b', 2, 'running'], ['c', 1, 'released']]);
+      assert.equal(at[0]?.startedAt, 7_000, 'a started attempt records when it started');
+    }));
+
   test(`[${name}] a running node of a dead engine can be taken over before its lease expires`, () =>
     withStore(async ({ store }) => {
       const id = rid();

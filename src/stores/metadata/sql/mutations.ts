@@ -116,19 +116,32 @@ export function compileMutation(m: Mutation): Iterable<Statement> {
         },
         ...(m.attempt > 1
           ? [{
-              // The previous attempt of a node taken over from a dead or expired engine is marked lost.
-              sql: `UPDATE attempts SET state = 'lost', ended_at = ?, error = 'the engine running it stopped (lease expired)' WHERE run_id = ? AND node_id = ? AND attempt = ? AND state = 'running'`,
+              // The previous attempt of a node taken over from a dead or expired engine is marked lost — or released,
+              // when it was only claimed ahead and never started.
+              sql: `UPDATE attempts SET state = CASE WHEN state = 'claimed' THEN 'released' ELSE 'lost' END, ended_at = ?,
+                      error = CASE WHEN state = 'claimed' THEN 'claimed ahead; the engine stopped before starting it' ELSE 'the engine running it stopped (lease expired)' END
+                    WHERE run_id = ? AND node_id = ? AND attempt = ? AND state IN ('running', 'claimed')`,
               params: [m.now, m.runId, m.nodeId, m.attempt - 1],
               onlyIf: true,
             }]
           : []),
         {
-          sql: `INSERT INTO attempts (run_id, node_id, attempt, state, executor, owner, started_at) VALUES (?, ?, ?, 'running', ?, ?, ?)`,
-          params: [m.runId, m.nodeId, m.attempt, m.executor, m.owner, m.now],
+          sql: `INSERT INTO attempts (run_id, node_id, attempt, state, executor, owner, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          params: [m.runId, m.nodeId, m.attempt, m.ahead ? 'claimed' : 'running', m.executor, m.owner, m.now],
           onlyIf: true,
         },
       ];
     }
+    case 'startAttempts':
+      return m.attempts.map((a) => ({
+        sql: `UPDATE attempts SET state = 'running', started_at = ? WHERE run_id = ? AND node_id = ? AND attempt = ? AND state = 'claimed'`,
+        params: [m.at, m.runId, a.nodeId, a.attempt],
+      }));
+    case 'releaseAttempts':
+      return m.attempts.map((a) => ({
+        sql: `UPDATE attempts SET state = 'released', ended_at = ?, error = ? WHERE run_id = ? AND node_id = ? AND attempt = ? AND state = 'claimed'`,
+        params: [m.at, m.reason, m.runId, a.nodeId, a.attempt],
+      }));
     case 'finish':
       return [
         {

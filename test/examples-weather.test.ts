@@ -1,20 +1,20 @@
 // The weather training pipeline run end to end on the embedded platform (SQLite + local artifacts, inline executor).
-// Run: node --import tsx --test examples/weather/pipeline.test.ts
+// Run: npm test -- test/examples-weather
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPlatform, type Platform, type RunOutcome } from '../../src/composition/index.ts';
-import { workflow } from '../../src/sdk/index.ts';
-import { taskCodeHash } from '../../src/engine/cache-key.ts';
-import { loadModel } from '../../src/models/index.ts';
-import { artifactAccess } from '../../src/runtime/artifact-access.ts';
-import { decodeShallow } from '../../src/values/codec.ts';
-import { featureRows } from './lib/classifier.ts';
-import { evaluate } from './lib/metrics.ts';
-import pipeline, { DEFAULT_CANDIDATES, MODEL_NAME, REQUIRED_COLUMNS, STUDY_ID, TUNED_CANDIDATE, VALIDATION_FRACTION, WeatherParams, load, rankCandidates, register, validate } from './pipeline.ts';
+import { openPlatform, type Platform, type RunOutcome } from '../src/composition/index.ts';
+import { workflow } from '../src/sdk/index.ts';
+import { taskCodeHash } from '../src/engine/cache-key.ts';
+import { loadModel } from '../src/models/index.ts';
+import { artifactAccess } from '../src/runtime/artifact-access.ts';
+import { decodeShallow } from '../src/values/codec.ts';
+import { featureRows } from '../examples/weather/lib/classifier.ts';
+import { evaluate } from '../examples/weather/lib/metrics.ts';
+import pipeline, { DEFAULT_CANDIDATES, MODEL_NAME, REQUIRED_COLUMNS, STUDY_ID, TUNED_CANDIDATE, VALIDATION_FRACTION, WeatherParams, load, rankCandidates, register, validate } from '../examples/weather/pipeline.ts';
 
 /** Trials of the default study. */
 const TRIALS = WeatherParams.parse({}).tuneTrials;

@@ -1,12 +1,12 @@
 // The flights feature pipeline end to end on a 20,000-flight slice of the real data (embedded platform, inline executor).
-// Run: node --import tsx --test examples/flights/pipeline.test.ts
+// Run: npm test -- test/examples-flights
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Platform, RunOutcome } from '../../src/composition/index.ts';
-import { decodeShallow } from '../../src/values/codec.ts';
-import { tempPlatform } from '../../test/support/platform.ts';
-import pipeline, { TRAINING_COLUMNS, type FlightsSummary } from './pipeline.ts';
+import type { Platform, RunOutcome } from '../src/composition/index.ts';
+import { decodeShallow } from '../src/values/codec.ts';
+import { tempPlatform } from './support/platform.ts';
+import pipeline, { TRAINING_COLUMNS, type FlightsSummary } from '../examples/flights/pipeline.ts';
 
 const PARAMS = { rows: 20_000, sample: 5_000 };
 const DATASETS = ['flights', 'flights_training', 'origin_daily', 'route_daily'];
