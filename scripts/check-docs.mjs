@@ -87,7 +87,8 @@ const errors = (r.stdout + (r.stderr ?? '')).split('\n').filter(Boolean).map((l)
 problems.push(...errors);
 
 if (problems.length > 0 || r.status !== 0) {
-  process.stderr.write(`check-docs: ${problems.length} problem(s) in the code blocks of ${docs.map((d) => basename(d)).join(', ')}:\n${problems.join('\n')}\n`);
+  const count = problems.filter((l) => !l.startsWith(' ')).length;
+  process.stderr.write(`check-docs: ${count} problem(s) in the code blocks of ${docs.map((d) => basename(d)).join(', ')}:\n${problems.join('\n')}\n`);
   process.stderr.write(`(the files are kept in ${relative(root, outDir)}/ to look at)\n`);
   process.exit(1);
 }
