@@ -32,6 +32,7 @@ function blocks(text) {
     const open = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)\s*(.*)$/.exec(lines[i]);
     if (!open) continue;
     const [, indent, fence, lang, flags] = open;
+    if (fence.startsWith('`') && flags.includes('`')) continue; // inline code at a line's start, not a fence (CommonMark)
     const body = [];
     let j = i + 1;
     for (; j < lines.length; j++) {
