@@ -18,9 +18,11 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, '.docs-check');
+const given = process.argv.length > 2;
+// Named files (a test's fixtures) get their own folder, so a test never races `npm run lint` for the default one.
+const outDir = join(root, '.docs-check', given ? `files-${process.pid}` : 'docs');
 
-const docs = process.argv.length > 2
+const docs = given
   ? process.argv.slice(2).map((f) => resolve(f))
   : [join(root, 'README.md'), ...(existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join(root, 'docs', f)) : [])];
 
@@ -47,7 +49,7 @@ function blocks(text) {
 
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
-const origin = new Map(); // written file (relative to outDir) → "doc.md:line"
+const origin = new Map(); // written file (relative to the repo) → "doc.md:line"
 let checked = 0;
 let skipped = 0;
 const problems = [];
@@ -65,13 +67,13 @@ for (const doc of docs) {
     if (/from\s+['"][./]*src\//.test(b.text)) problems.push(`${docName}:${b.line}: imports from src/; import from 'baton' or 'baton/*' instead`);
     // `export {}` keeps a block without imports or exports a module, so its names do not clash with other blocks.
     writeFileSync(path, `${b.text}\nexport {};\n`);
-    origin.set(relative(outDir, path), { doc: docName, line: b.line });
+    origin.set(relative(root, path), { doc: docName, line: b.line });
     checked++;
   }
 }
 
 writeFileSync(join(outDir, 'tsconfig.json'), JSON.stringify({
-  extends: '../tsconfig.json',
+  extends: relative(outDir, join(root, 'tsconfig.json')),
   compilerOptions: { noEmit: true, customConditions: ['baton-source'] },
   include: ['./**/*.ts'],
   exclude: [],
@@ -81,7 +83,7 @@ const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const r = checked > 0 ? spawnSync(process.execPath, [tsc, '-p', join(outDir, 'tsconfig.json'), '--pretty', 'false'], { cwd: root, encoding: 'utf8' }) : { status: 0, stdout: '' };
 // Point each error at the Markdown line it comes from: the block's first code line is the fence's line + 1.
 const errors = (r.stdout + (r.stderr ?? '')).split('\n').filter(Boolean).map((l) => {
-  const m = /^\.docs-check\/(.+?\.ts)\((\d+),(\d+)\): (.*)$/.exec(l);
+  const m = /^(.+?\.ts)\((\d+),(\d+)\): (.*)$/.exec(l);
   const o = m && origin.get(m[1]);
   return o ? `${o.doc}:${o.line + Number(m[2])}:${m[3]}: ${m[4]}` : l;
 });
