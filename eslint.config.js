@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.baton/**', 'scratch/**', '**/*.d.ts', 'test/fixtures/broken/**', 'dist/**', 'scripts/consumer/**'] },
+  { ignores: ['node_modules/**', '.baton/**', 'scratch/**', '**/*.d.ts', 'test/fixtures/broken/**', 'dist/**', 'scripts/consumer/**', '.docs-check/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
