@@ -242,7 +242,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   datasetCommands(program, (fn) => withPlatform(g(), {}, fn));
-  featureCommands(program, (fn) => withPlatform(g(), {}, fn));
+  featureCommands(program, (fn, config) => withPlatform(g(), config ?? {}, fn));
   trackingCommands(runs, (fn) => withPlatform(g(), {}, fn));
   modelCommands(program, (fn) => withPlatform(g(), {}, fn));
   studyCommands(program, (fn) => withPlatform(g(), {}, fn));

@@ -15,6 +15,7 @@ import { ModelRegistry } from '../registry/service.ts';
 import { Tracking, type TrackingOptions } from '../tracking/client.ts';
 import type { RunnerEvent, RunOutcome } from '../engine/runner.ts';
 import type { OfflineEngine } from '../ports/offline.ts';
+import type { OnlineStore } from '../ports/online.ts';
 import { lazyOfflineEngine } from '../stores/offline/duckdb/lazy.ts';
 import type { BuiltGraph } from '../sdk/build.ts';
 import type { KeyParts } from '../engine/cache-key.ts';
@@ -62,6 +63,17 @@ export class Platform {
   private readonly offlineEngine = lazyOfflineEngine();
   /** The offline engine (DuckDB: Parquet/CSV scans, profiles, point-in-time joins), opened on first use, closed with the platform. */
   readonly offline = (): Promise<OfflineEngine> => this.offlineEngine.get();
+
+  private onlineStore: Promise<OnlineStore> | undefined;
+  /** The online feature store of the configuration (SQLite file or Redis), opened on first use, closed with the platform. */
+  online(): Promise<OnlineStore> {
+    if (!this.onlineStore) {
+      const p = import('./adapters.ts').then(({ openOnlineStore }) => openOnlineStore(this.config.online));
+      p.catch(() => (this.onlineStore = undefined)); // a later call may try again
+      this.onlineStore = p;
+    }
+    return this.onlineStore;
+  }
 
   private datasetService: DatasetService | undefined;
 
@@ -356,6 +368,9 @@ export class Platform {
     for (const ex of this.executors.values()) await ex.close();
     this.executors.clear();
     await this.offlineEngine.close();
+    const online = this.onlineStore;
+    this.onlineStore = undefined;
+    if (online) await (await online.catch(() => undefined))?.close();
     await this.store.close();
   }
 }

@@ -19,7 +19,8 @@ import { ONLINE_PATH } from '../../features/online/path.ts';
 import type { OnlineStore } from '../../ports/online.ts';
 import { c, table, when } from '../format.ts';
 
-type WithPlatform = (fn: (p: Platform) => Promise<void>) => Promise<void>;
+/** Opens the platform (with `online` set when the command has --online) around `fn`. */
+type WithPlatform = (fn: (p: Platform) => Promise<void>, config?: { online?: string }) => Promise<void>;
 
 interface Common {
   defs?: string;
@@ -42,14 +43,9 @@ function defsFile(p: Platform, o: Common): string {
 /** Loads the views and opens the online store (--online, else the platform's: BATON_ONLINE or .baton/online.db); closes it when `fn` ends. */
 async function withFeatures(p: Platform, o: Common, fn: (views: FeatureView[], online: OnlineStore) => Promise<void>): Promise<void> {
   // Loaded on use, so that the rest of the CLI starts without the feature store's modules.
-  const [{ loadFeatureViews }, { openOnlineStore }] = await Promise.all([import('../../features/load-views.ts'), import('../../composition/adapters.ts')]);
+  const { loadFeatureViews } = await import('../../features/load-views.ts');
   const views = await loadFeatureViews(defsFile(p, o));
-  const online = await openOnlineStore(o.online || p.config.online);
-  try {
-    await fn(views, online);
-  } finally {
-    await online.close();
-  }
+  await fn(views, await p.online());
 }
 
 function pick(views: FeatureView[], names: string[]): FeatureView[] {
@@ -130,6 +126,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
           const rows = await Promise.all(views.map(async (v) => [v.name, short(v.version), v.joinKeys.join(', '), sourceKind(v), ttlText(v.ttlMs), Object.keys(v.features).join(', '), await onlineState(online, v)]));
           out(table(rows, ['view', 'version', 'join keys', 'source', 'ttl', 'features', 'online']));
         }),
+        o.online ? { online: o.online } : {},
       );
     });
 
@@ -147,6 +144,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
             out(o.json ? JSON.stringify(r) : materializedLine(r));
           }
         }),
+        o.online ? { online: o.online } : {},
       );
     });
 
@@ -166,6 +164,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
           const shown = (value: unknown, status: string | undefined): string => (status === 'present' ? (value === null ? c.gray('null') : String(value)) : c.gray(status ?? ''));
           out(table(result.rows.map((row, i) => [...view!.joinKeys.map((k) => String(row[k])), ...wanted.map((f) => shown(row[f], result.statuses[i]?.[f]))]), [...view!.joinKeys, ...wanted]));
         }),
+        o.online ? { online: o.online } : {},
       );
     });
 
@@ -200,6 +199,7 @@ export function featureCommands(program: Command, withPlatform: WithPlatform): v
             await server.close();
           }
         }),
+        o.online ? { online: o.online } : {},
       );
     });
 }
