@@ -140,7 +140,7 @@ export function metadataConformance(name: string, setup: () => Promise<Conforman
       await store.apply([{ type: 'releaseAttempts', runId: id, attempts: [{ nodeId: 'c', attempt: 1 }], at: 7_500, reason: 'cancelled' }]);
       // e1 dies; e2 takes both over: the started one was lost, the one never started was only released.
       await store.apply([claim(id, 'a', 2, 'e2', { now: 20_000, leaseUntil: 50_000 }), claim(id, 'b', 2, 'e2', { now: 20_000, leaseUntil: 50_000 })]);
-      const at = await store.getAttempts(id);
+      const at = (await store.getAttempts(id)).sort((x, y) => x.nodeId.localeCompare(y.nodeId) || x.attempt - y.attempt);
       assert.deepEqual(at.map((x) => [x.nodeId, x.attempt, x.state]), [['a', 1, 'lost'], ['a', 2, 'running'], ['b', 1, 'released'], ['b', 2, 'running'], ['c', 1, 'released']]);
       assert.equal(at[0]?.startedAt, 7_000, 'a started attempt records when it started');
     }));
