@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, renameSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { FingerprintPaths, PathScan } from '../ports/path-fingerprints.ts';
@@ -157,16 +158,31 @@ export function localPathFingerprints(options: Options = {}): FingerprintPaths {
     return createHash('sha256').update(lines.join('\n')).digest('hex');
   }
 
+  /**
+   * Most input strings name no file: they are ruled out with one synchronous stat each (a few µs, no thread-pool
+   * round trip), so tasks without path inputs pay almost nothing — this runs on every cache lookup.
+   */
+  const existing = (abs: string) => {
+    try {
+      const s = statSync(abs, { bigint: true, throwIfNoEntry: false });
+      return s && (s.isFile() || s.isDirectory()) ? s : undefined;
+    } catch {
+      return undefined; // ENOTDIR, ENAMETOOLONG, EACCES…: not a path we can read
+    }
+  };
+
   return async (candidates, { content }): Promise<PathScan> => {
     const scan: PathScan = { paths: {}, skipped: {} };
+    let hashed = false;
     for (const c of new Set(candidates)) {
       const abs = resolve(options.cwd ?? process.cwd(), c);
-      const s = await stat(abs, { bigint: true }).catch(() => undefined);
-      if (!s || !(s.isFile() || s.isDirectory())) continue;
+      const s = existing(abs);
+      if (!s) continue;
       if (!content) {
         scan.paths[c] = s.isFile() ? 'file' : 'dir';
         continue;
       }
+      hashed = true;
       try {
         scan.paths[c] = s.isFile() ? `file:${await fileHash(abs, s)}` : `dir:${await dirHash(abs)}`;
       } catch (err) {
@@ -174,7 +190,7 @@ export function localPathFingerprints(options: Options = {}): FingerprintPaths {
         else scan.skipped[c] = `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
       }
     }
-    await saveSoon();
+    if (hashed) await saveSoon();
     return scan;
   };
 }
