@@ -129,3 +129,9 @@ test('usage errors exit 2', () => {
   assert.equal(baton('run').code, EXIT_CODES.usage);
   assert.equal(baton('run', join(root, 'examples/hello/hello.ts'), '--param', 'oops').code, EXIT_CODES.usage);
 });
+
+test('--version prints the version from package.json and exits 0', () => {
+  const r = baton('--version');
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim(), (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version);
+});

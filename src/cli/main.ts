@@ -3,6 +3,7 @@
  * Exit codes come from one table (src/errors.ts EXIT_CODES) and are listed in README.md.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { BatonError, EXIT_CODES, exitCodeOf, messageOf } from '../errors.ts';
 import type { Platform } from '../composition/platform.ts';
 import type { PlatformConfig } from '../composition/config.ts';
@@ -63,6 +64,8 @@ async function printOutcome(p: Platform, runId: string, json: boolean): Promise<
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('baton')
     .description('Typed ML orchestration: run workflows, inspect runs, resume and replay.')
+    // package.json is two folders up from both src/cli/main.ts and dist/cli/main.js.
+    .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version, '-V, --version', 'print the version of Baton')
     .option('--store <url>', 'metadata store: sqlite:PATH or postgres://… (default sqlite:.baton/baton.db; env BATON_STORE)')
     .option('--artifacts <url>', 'artifact store: file:PATH (default file:.baton/artifacts; env BATON_ARTIFACTS)')
     .option('--cwd <dir>', 'base directory for the embedded defaults')
